@@ -1,0 +1,73 @@
+// The main thread's handle on the compaction worker thread: one lazily started worker, one job at
+// a time, results and errors carried back as promises. The worker is unreferenced while idle so
+// an open store does not keep the process alive.
+
+import { Worker } from "node:worker_threads";
+import { CorruptionError } from "../format/errors.js";
+import { FsError, type FsOp } from "../fs/types.js";
+import type { CompactionJob, CompactionResult } from "./compaction.js";
+
+interface WorkerError {
+  name: string;
+  message: string;
+  code?: string;
+  file?: string;
+}
+
+function reviveError(e: WorkerError): Error {
+  if (e.name === "CorruptionError") {
+    const err = new CorruptionError(e.file ?? "?", e.message);
+    err.message = e.message;
+    return err;
+  }
+  if (e.name === "FsError" && e.code) return new FsError(e.code, "write" as FsOp, e.file ?? "?", e.message);
+  const err = new Error(e.message);
+  err.name = e.name;
+  return err;
+}
+
+export class CompactionWorker {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly jobs = new Map<number, { resolve: (r: CompactionResult) => void; reject: (e: Error) => void }>();
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const ts = import.meta.url.endsWith(".ts");
+    const url = new URL(ts ? "./compaction-worker.ts" : "./compaction-worker.js", import.meta.url);
+    const w = new Worker(url);
+    w.on("message", (msg: { id: number; result?: CompactionResult; error?: WorkerError }) => {
+      const job = this.jobs.get(msg.id);
+      if (!job) return;
+      this.jobs.delete(msg.id);
+      if (this.jobs.size === 0) w.unref();
+      if (msg.error) job.reject(reviveError(msg.error));
+      else job.resolve(msg.result as CompactionResult);
+    });
+    const failAll = (err: Error) => {
+      for (const job of this.jobs.values()) job.reject(err);
+      this.jobs.clear();
+      this.worker = null;
+    };
+    w.on("error", (err) => failAll(err));
+    w.on("exit", (code) => failAll(new Error(`the compaction worker exited (code ${code})`)));
+    this.worker = w;
+    return w;
+  }
+
+  run(job: CompactionJob): Promise<CompactionResult> {
+    const w = this.start();
+    const id = this.nextId++;
+    w.ref();
+    return new Promise((resolve, reject) => {
+      this.jobs.set(id, { resolve, reject });
+      w.postMessage({ id, job });
+    });
+  }
+
+  terminate(): void {
+    const w = this.worker;
+    this.worker = null;
+    if (w) void w.terminate();
+  }
+}

@@ -1,0 +1,1200 @@
+// The Store: Shale's durable, ordered key-value engine. It ties together the write path (group
+// commit into WAL shards, then the memtable), the read path (memtables, then level-0 files newest
+// first, then one file per deeper level), background flushes and compactions, snapshots,
+// iterators, bulk ingest and checkpoints.
+//
+// Sequence numbers order every write. Writes made in one event-loop turn form one commit group:
+// one WAL record, one write, and for strict writes one fdatasync shared by all. A write becomes
+// visible and is acknowledged only when every earlier group is also done, so readers and crashes
+// both see a prefix of the write history.
+//
+// Files in the store directory:
+//   LOCK                  held while open
+//   CURRENT               name of the live manifest (see version.ts)
+//   MANIFEST-<n>          the version edit log (see version.ts)
+//   <gen>.<shard>.wal     WAL shards of a memtable generation (see wal.ts)
+//   <n>.sst               segment files (see format/segment.ts)
+
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { BlockCache } from "../format/block-cache.js";
+import { compareKeys } from "../format/compare.js";
+import { CorruptionError } from "../format/errors.js";
+import { type InternalIterator, KIND_DELETE, KIND_PUT } from "../format/internal-iterator.js";
+import { Segment, SegmentWriter } from "../format/segment.js";
+import { NodeFileSystem } from "../fs/node.js";
+import { type FileSystem, FsError, joinPath } from "../fs/types.js";
+import {
+  type CompactionJob,
+  type CompactionPick,
+  type CompactionResult,
+  pickCompaction,
+  pickForLevel,
+  runCompactionJob,
+} from "./compaction.js";
+import { CompactionWorker } from "./compaction-worker-client.js";
+import { InvalidArgumentError, StoreClosedError, StoreLockedError, StoreWriteError } from "./errors.js";
+import { LevelIterator } from "./level-iterator.js";
+import { Memtable } from "./memtable.js";
+import { MergingIterator } from "./merge-iterator.js";
+import { type Durability, type ResolvedOptions, resolveOptions, type StoreOptions } from "./options.js";
+import {
+  type Entry,
+  type IteratorOptions,
+  type Key,
+  type RangeOptions,
+  resolveBounds,
+  StoreIterator,
+  toKey,
+} from "./store-iterator.js";
+import { type FileMeta, segmentFileName, Version, VersionSet } from "./version.js";
+import {
+  contiguousGroups,
+  encodeGroup,
+  opsSize,
+  parseWalFileName,
+  readWalFile,
+  WalShard,
+  type WriteOp,
+} from "./wal.js";
+
+export type BatchOp = { type: "put"; key: Key; value: Uint8Array | string } | { type: "del"; key: Key };
+
+export interface WriteOptions {
+  durability?: Durability;
+}
+
+export interface ReadOptions {
+  snapshot?: Snapshot;
+}
+
+/** A consistent point-in-time view for reads across calls. Release it when done. */
+export interface Snapshot {
+  readonly seq: number;
+  release(): void;
+}
+
+export interface LevelStats {
+  level: number;
+  files: number;
+  bytes: number;
+}
+
+export interface StoreStats {
+  /** Last visible sequence number. */
+  seq: number;
+  levels: LevelStats[];
+  files: number;
+  bytes: number;
+  memtable: { entries: number; bytes: number; immutables: number };
+  cache: { hits: number; misses: number; bytes: number; capacity: number };
+  wal: { shards: number; groups: number; records: number; bytes: number; syncs: number };
+  flushes: { count: number; bytes: number };
+  compactions: { count: number; moves: number; bytesRead: number; bytesWritten: number };
+  ingests: { count: number; entries: number; bytes: number };
+  /** Bytes written to disk (WAL, flushes, compactions, ingests) per byte of user data written. */
+  writeAmplification: number;
+  /** Bytes of segment files per byte in the largest level (1 = no dead data). */
+  spaceAmplification: number;
+  snapshots: number;
+  openIterators: number;
+}
+
+interface PendingWrite {
+  ops: WriteOp[];
+  size: number;
+  durability: Durability;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface Group {
+  firstSeq: number;
+  lastSeq: number;
+  writes: PendingWrite[];
+  done: boolean;
+  error: Error | null;
+}
+
+interface Immutable {
+  mem: Memtable;
+  gen: number;
+  shards: WalShard[];
+}
+
+interface SeqWaiter {
+  seq: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+
+function toValue(v: Uint8Array | string): Uint8Array {
+  if (typeof v === "string") return encoder.encode(v);
+  if (v instanceof Uint8Array) return v;
+  throw new InvalidArgumentError(`a value must be a Uint8Array or a string, got ${typeof v}`);
+}
+
+function checkKey(k: Key): Uint8Array {
+  if (typeof k === "string") return encoder.encode(k);
+  if (k instanceof Uint8Array) return k;
+  throw new InvalidArgumentError(`a key must be a Uint8Array or a string, got ${k === null ? "null" : typeof k}`);
+}
+
+/** A simple FIFO async mutex. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  async lock(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((r) => {
+      release = r;
+    });
+    const prev = this.tail;
+    this.tail = prev.then(() => next);
+    await prev;
+    return release;
+  }
+}
+
+/** Opens (creating if needed) the store in `dir`. */
+export async function open(dir: string, options: StoreOptions = {}): Promise<Store> {
+  return Store.open(dir, options);
+}
+
+export class Store {
+  readonly dir: string;
+  private readonly fs: FileSystem;
+  private readonly opts: ResolvedOptions;
+  private readonly versions: VersionSet;
+  private readonly cache: BlockCache;
+  private lock: { release(): void } | null = null;
+  private readonly segments = new Map<number, Segment>();
+
+  // write path
+  private mem = new Memtable();
+  private gen = 0;
+  private shards: WalShard[] = [];
+  private nextShard = 0;
+  private imms: Immutable[] = [];
+  private pending: PendingWrite[] = [];
+  private groupScheduled = false;
+  private inflight: Group[] = [];
+  private seq = 0;
+  private visibleSeq = 0;
+  private seqWaiters: SeqWaiter[] = [];
+  private paused = 0;
+  private stallWaiters: Array<() => void> = [];
+  private bgError: Error | null = null;
+  private relaxedTimer: NodeJS.Timeout | null = null;
+  private relaxedDirty = false;
+
+  // background work
+  private flushing: Promise<void> | null = null;
+  private compacting: Promise<void> | null = null;
+  private readonly structureLock = new Mutex();
+  private readonly pendingOutputs = new Set<number>();
+  private readonly compactPointers: (Uint8Array | undefined)[] = [];
+  private worker: CompactionWorker | null = null;
+
+  // readers
+  private readonly snapshots = new Map<number, number>();
+  private readonly iterators = new Set<StoreIterator>();
+
+  private closed = false;
+  private closing = false;
+
+  private readonly counters = {
+    walGroups: 0,
+    walRecords: 0,
+    walBytes: 0,
+    walSyncs: 0,
+    userBytes: 0,
+    flushes: 0,
+    flushBytes: 0,
+    compactions: 0,
+    moves: 0,
+    compactionRead: 0,
+    compactionWritten: 0,
+    ingests: 0,
+    ingestEntries: 0,
+    ingestBytes: 0,
+  };
+
+  private constructor(dir: string, opts: ResolvedOptions) {
+    this.dir = dir;
+    this.fs = opts.fs;
+    this.opts = opts;
+    this.versions = new VersionSet(this.fs, dir, opts.numLevels);
+    this.cache = new BlockCache(opts.blockCacheSize);
+  }
+
+  static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
+    const fs = options.fs ?? new NodeFileSystem();
+    const opts = resolveOptions(options, fs, fs instanceof NodeFileSystem);
+    const store = new Store(dir, opts);
+    try {
+      await store.recover();
+    } catch (err) {
+      store.releaseResources();
+      throw err;
+    }
+    return store;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Open and recovery
+
+  private async recover(): Promise<void> {
+    const { fs, dir } = this;
+    fs.mkdir(dir);
+    try {
+      this.lock = fs.lock(joinPath(dir, "LOCK"));
+    } catch (err) {
+      if (err instanceof FsError && err.code === "EBUSY") throw new StoreLockedError(dir, err.message);
+      throw err;
+    }
+    if (this.versions.exists()) {
+      if (this.opts.errorIfExists) throw new Error(`a store already exists at ${dir} (errorIfExists is set)`);
+      this.versions.recover();
+    } else if (!this.opts.createIfMissing) {
+      throw new Error(`no store at ${dir} (createIfMissing is false)`);
+    }
+
+    // Gather WAL groups of every generation that may hold unflushed writes.
+    const names = fs.readdir(dir);
+    let maxNumber = 0;
+    const groups = [];
+    for (const name of names) {
+      const m = /^(\d+)/.exec(name);
+      if (m) maxNumber = Math.max(maxNumber, Number(m[1]));
+      const mm = /^MANIFEST-(\d+)$/.exec(name);
+      if (mm) maxNumber = Math.max(maxNumber, Number(mm[1]));
+      const w = parseWalFileName(name);
+      if (w && w.gen >= this.versions.logNumber) {
+        groups.push(...readWalFile(fs, joinPath(dir, name), w.gen));
+      }
+    }
+    if (this.versions.nextFile <= maxNumber) this.versions.nextFile = maxNumber + 1;
+    const { groups: replay, lastSeq } = contiguousGroups(groups, this.versions.lastSeq);
+
+    // Check that every file the version names is there, before anything is written.
+    for (const f of this.versions.current.files()) {
+      const path = joinPath(dir, segmentFileName(f.number));
+      if (!fs.exists(path)) throw new CorruptionError(path, "a segment file named by the manifest is missing");
+    }
+
+    await this.versions.rollManifest();
+    const newGen = this.versions.newFileNumber();
+    if (replay.length > 0) {
+      const mem = new Memtable();
+      for (const g of replay) {
+        let seq = g.firstSeq;
+        for (const op of g.ops) {
+          mem.add(seq++, op.kind, op.key, 0, op.key.length, op.value, 0, op.value.length);
+        }
+      }
+      const meta = await this.writeLevel0(mem);
+      await this.versions.logAndApply({ add: [meta], lastSeq, logNumber: newGen });
+    } else {
+      await this.versions.logAndApply({ logNumber: newGen });
+    }
+    this.gen = newGen;
+    this.seq = this.visibleSeq = Math.max(this.versions.lastSeq, lastSeq);
+    this.deleteObsoleteFiles();
+
+    if (this.opts.compactionThread === "worker") this.worker = new CompactionWorker();
+    const interval = this.opts.relaxedIntervalMs;
+    this.relaxedTimer = setInterval(() => {
+      if (!this.relaxedDirty) return;
+      this.relaxedDirty = false;
+      this.syncDirtyShards(false);
+    }, interval);
+    this.relaxedTimer.unref();
+    this.maybeCompact();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+
+  private checkOpen(): void {
+    if (this.closed || this.closing) throw new StoreClosedError();
+  }
+
+  private segment(f: FileMeta): Segment {
+    let s = this.segments.get(f.number);
+    if (!s) {
+      const file = this.fs.openRead(joinPath(this.dir, segmentFileName(f.number)));
+      s = Segment.open(file, { fileNumber: f.number, cache: this.cache, globalSeq: f.globalSeq });
+      this.segments.set(f.number, s);
+    }
+    return s;
+  }
+
+  /** The value of `key`, or undefined. Synchronous: reads cached blocks or the file directly. */
+  get(key: Key, options?: ReadOptions): Uint8Array | undefined {
+    this.checkOpen();
+    const k = checkKey(key);
+    const seq = options?.snapshot ? options.snapshot.seq : this.visibleSeq;
+    let e = this.mem.get(k, seq);
+    for (let i = this.imms.length - 1; e === undefined && i >= 0; i--) e = this.imms[i].mem.get(k, seq);
+    if (e !== undefined) return e.kind === KIND_PUT ? e.value : undefined;
+    const levels = this.versions.current.levels;
+    for (const f of levels[0]) {
+      if (compareKeys(k, f.smallest) < 0 || compareKeys(k, f.largest) > 0) continue;
+      const r = this.segment(f).get(k, seq);
+      if (r !== undefined) return r.kind === KIND_PUT ? r.value : undefined;
+    }
+    for (let l = 1; l < levels.length; l++) {
+      const files = levels[l];
+      if (files.length === 0) continue;
+      const i = Version.findFile(files, k);
+      if (i >= files.length || compareKeys(files[i].smallest, k) > 0) continue;
+      const r = this.segment(files[i]).get(k, seq);
+      if (r !== undefined) return r.kind === KIND_PUT ? r.value : undefined;
+    }
+    return undefined;
+  }
+
+  getMany(keys: readonly Key[], options?: ReadOptions): (Uint8Array | undefined)[] {
+    return keys.map((k) => this.get(k, options));
+  }
+
+  /** An iterator over a consistent snapshot of the store (the current state, or `snapshot`). */
+  iterator(options: IteratorOptions & ReadOptions = {}): StoreIterator {
+    this.checkOpen();
+    const version = this.versions.ref();
+    const children: InternalIterator[] = [this.mem.iterator()];
+    for (let i = this.imms.length - 1; i >= 0; i--) children.push(this.imms[i].mem.iterator());
+    for (const f of version.levels[0]) children.push(this.segment(f).iterator());
+    for (let l = 1; l < version.levels.length; l++) {
+      if (version.levels[l].length > 0) {
+        children.push(new LevelIterator(version.levels[l], (f) => this.segment(f).iterator()));
+      }
+    }
+    const readSeq = options.snapshot ? options.snapshot.seq : this.visibleSeq;
+    const it = new StoreIterator(new MergingIterator(children), readSeq, options, (self) => {
+      this.iterators.delete(self);
+      if (this.versions.unref(version) && !this.closed) this.deleteObsoleteFiles();
+    });
+    this.iterators.add(it);
+    return it;
+  }
+
+  /** A snapshot of the current state; reads given it see exactly that state until it is released. */
+  snapshot(): Snapshot {
+    this.checkOpen();
+    const seq = this.visibleSeq;
+    this.snapshots.set(seq, (this.snapshots.get(seq) ?? 0) + 1);
+    let released = false;
+    return {
+      seq,
+      release: () => {
+        if (released) return;
+        released = true;
+        const n = (this.snapshots.get(seq) ?? 1) - 1;
+        if (n === 0) this.snapshots.delete(seq);
+        else this.snapshots.set(seq, n);
+      },
+    };
+  }
+
+  private smallestSnapshot(): number {
+    let min = this.visibleSeq;
+    for (const s of this.snapshots.keys()) if (s < min) min = s;
+    return min;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writes: group commit
+
+  put(key: Key, value: Uint8Array | string, options?: WriteOptions): Promise<void> {
+    try {
+      const k = checkKey(key);
+      const v = toValue(value);
+      return this.write([{ kind: KIND_PUT, key: k, value: v }], options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  del(key: Key, options?: WriteOptions): Promise<void> {
+    try {
+      return this.write([{ kind: KIND_DELETE, key: checkKey(key), value: EMPTY }], options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Applies all operations atomically: after a crash either all of them are there or none. */
+  batch(ops: readonly BatchOp[], options?: WriteOptions): Promise<void> {
+    try {
+      if (!Array.isArray(ops)) throw new InvalidArgumentError("batch takes an array of operations");
+      const out: WriteOp[] = new Array(ops.length);
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i];
+        if (op?.type === "put") out[i] = { kind: KIND_PUT, key: checkKey(op.key), value: toValue(op.value) };
+        else if (op?.type === "del") out[i] = { kind: KIND_DELETE, key: checkKey(op.key), value: EMPTY };
+        else throw new InvalidArgumentError(`batch operation ${i} has type ${String(op?.type)}; use "put" or "del"`);
+      }
+      if (out.length === 0) return Promise.resolve();
+      return this.write(out, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private write(ops: WriteOp[], options?: WriteOptions): Promise<void> {
+    if (this.closed || this.closing) return Promise.reject(new StoreClosedError());
+    if (this.bgError) return Promise.reject(this.writeError());
+    const durability = options?.durability ?? this.opts.durability;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ ops, size: opsSize(ops), durability, resolve, reject });
+      this.scheduleGroup();
+    });
+  }
+
+  private writeError(): StoreWriteError {
+    const cause = this.bgError;
+    return new StoreWriteError(
+      `the store stopped accepting writes after an I/O error (${cause?.message}); ` +
+        "acknowledged writes are safe: fix the cause (disk space, say), then close and reopen the store",
+      cause,
+    );
+  }
+
+  private scheduleGroup(): void {
+    if (this.groupScheduled) return;
+    this.groupScheduled = true;
+    setImmediate(() => {
+      this.groupScheduled = false;
+      this.formGroup();
+    });
+  }
+
+  private stalled(): boolean {
+    return (
+      this.paused > 0 ||
+      this.imms.length >= this.opts.maxImmutableMemtables ||
+      this.versions.current.levels[0].length >= this.opts.l0StopTrigger
+    );
+  }
+
+  /** Re-checks stalled writes after background work made progress. */
+  private kick(): void {
+    const waiters = this.stallWaiters;
+    this.stallWaiters = [];
+    for (const w of waiters) w();
+    if (this.pending.length > 0) this.scheduleGroup();
+  }
+
+  private formGroup(): void {
+    if (this.pending.length === 0) return;
+    if (this.bgError) {
+      const err = this.writeError();
+      for (const w of this.pending.splice(0)) w.reject(err);
+      return;
+    }
+    if (this.stalled() && !this.closing) {
+      this.stallWaiters.push(() => this.scheduleGroup());
+      if (this.imms.length > 0) this.scheduleFlush();
+      this.maybeCompact();
+      return;
+    }
+    if (this.mem.approximateBytes >= this.opts.writeBufferSize) this.rotateMemtable();
+
+    // Take pending writes, up to a few MiB per group so one record stays a reasonable size.
+    let bodySize = 0;
+    let count = 0;
+    let n = 0;
+    let strict = false;
+    let relaxed = false;
+    while (n < this.pending.length && (n === 0 || bodySize < 4 << 20)) {
+      const w = this.pending[n++];
+      bodySize += w.size;
+      count += w.ops.length;
+      if (w.durability === "strict") strict = true;
+      else if (w.durability === "relaxed") relaxed = true;
+    }
+    const writes = this.pending.splice(0, n);
+    if (this.pending.length > 0) this.scheduleGroup();
+
+    const firstSeq = this.seq + 1;
+    const group: Group = { firstSeq, lastSeq: firstSeq + count - 1, writes, done: false, error: null };
+    this.seq = group.lastSeq;
+    this.inflight.push(group);
+    try {
+      const record = encodeGroup(
+        this.gen,
+        firstSeq,
+        count,
+        writes.map((w) => w.ops),
+        bodySize,
+      );
+      const shard = this.shardFor();
+      shard.append(record);
+      this.counters.walGroups++;
+      this.counters.walRecords += count;
+      this.counters.walBytes += record.length;
+      this.counters.userBytes += bodySize;
+    } catch (err) {
+      this.fail(group, err);
+      return;
+    }
+    let seq = firstSeq;
+    const mem = this.mem;
+    for (const w of writes) {
+      for (const op of w.ops) {
+        mem.add(seq++, op.kind, op.key, 0, op.key.length, op.value, 0, op.value.length);
+      }
+    }
+    if (strict) {
+      this.syncDirtyShards(true).then(
+        () => {
+          group.done = true;
+          this.drainAcks();
+        },
+        (err: unknown) => this.fail(group, err),
+      );
+    } else {
+      // relaxed writes are synced by the interval timer; none writes when a memtable is flushed
+      if (relaxed) this.relaxedDirty = true;
+      group.done = true;
+      this.drainAcks();
+    }
+  }
+
+  private shardFor(): WalShard {
+    const i = this.nextShard;
+    this.nextShard = (i + 1) % this.opts.walShards;
+    let s = this.shards[i];
+    if (!s) {
+      s = new WalShard(this.fs, this.dir, this.gen, i);
+      this.shards[i] = s;
+    }
+    return s;
+  }
+
+  /** Syncs every WAL shard holding unsynced bytes; `strict` failures are the caller's to handle. */
+  private syncDirtyShards(strict: boolean): Promise<void> {
+    const all = [...this.shards, ...this.imms.flatMap((m) => m.shards)].filter((s) => s?.dirty);
+    if (all.length === 0) return Promise.resolve();
+    this.counters.walSyncs += all.length;
+    const p = Promise.all(all.map((s) => s.sync())).then(() => undefined);
+    if (!strict) {
+      p.catch((err: unknown) => {
+        if (!this.closed && !this.bgError) this.setBgError(err);
+      });
+    }
+    return p;
+  }
+
+  private setBgError(err: unknown): void {
+    if (this.bgError) return;
+    this.bgError = err instanceof Error ? err : new Error(String(err));
+    // Writes waiting behind a stall or a visibility wait would otherwise wait forever.
+    for (const w of this.seqWaiters.splice(0)) w.reject(this.writeError());
+    this.kick();
+  }
+
+  private fail(group: Group, err: unknown): void {
+    group.error = err instanceof Error ? err : new Error(String(err));
+    group.done = true;
+    this.setBgError(err);
+    this.drainAcks();
+  }
+
+  /** Acknowledges finished groups in sequence order; after a failed group, later ones fail too. */
+  private drainAcks(): void {
+    while (this.inflight.length > 0 && this.inflight[0].done) {
+      const g = this.inflight.shift() as Group;
+      if (g.error || this.bgError) {
+        const err = this.writeError();
+        for (const w of g.writes) w.reject(err);
+        // Everything after a failed group is rejected: it could not be ordered after the failure.
+        for (const later of this.inflight) {
+          later.done = true;
+          later.error = later.error ?? err;
+        }
+        continue;
+      }
+      this.visibleSeq = g.lastSeq;
+      for (const w of g.writes) w.resolve();
+    }
+    if (this.seqWaiters.length > 0) {
+      const ready = this.seqWaiters.filter((w) => w.seq <= this.visibleSeq);
+      if (ready.length > 0) {
+        this.seqWaiters = this.seqWaiters.filter((w) => w.seq > this.visibleSeq);
+        for (const w of ready) w.resolve();
+      }
+    }
+  }
+
+  /** Resolves when every write up to `seq` is visible (acknowledged). */
+  private waitVisible(seq: number): Promise<void> {
+    if (this.visibleSeq >= seq) return Promise.resolve();
+    if (this.bgError) return Promise.reject(this.writeError());
+    return new Promise((resolve, reject) => this.seqWaiters.push({ seq, resolve, reject }));
+  }
+
+  private rotateMemtable(): void {
+    this.imms.push({ mem: this.mem, gen: this.gen, shards: this.shards });
+    this.mem = new Memtable();
+    this.gen = this.versions.newFileNumber();
+    this.shards = [];
+    this.scheduleFlush();
+  }
+
+  /** Stops forming new groups and waits until every formed group is acknowledged. */
+  private async pauseWrites(): Promise<void> {
+    this.paused++;
+    await this.waitVisible(this.seq);
+  }
+
+  private resumeWrites(): void {
+    this.paused--;
+    this.kick();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Flush
+
+  /** Writes a memtable as one level-0 segment file; returns its metadata (not yet installed). */
+  private async writeLevel0(mem: Memtable): Promise<FileMeta> {
+    const number = this.versions.newFileNumber();
+    this.pendingOutputs.add(number);
+    const path = joinPath(this.dir, segmentFileName(number));
+    const file = this.fs.openWrite(path, { truncate: true });
+    try {
+      const writer = new SegmentWriter(file, this.segmentOptions());
+      const it = mem.iterator();
+      it.seekToFirst();
+      let n = 0;
+      while (it.valid()) {
+        const k = it.key();
+        const v = it.value();
+        writer.add(k, 0, k.length, it.seq(), it.kind(), v, 0, v.length);
+        it.next();
+        if (++n % 8192 === 0 && !this.closing) await yieldToLoop();
+      }
+      const props = writer.finish();
+      await file.sync();
+      file.close();
+      await this.fs.syncDir(this.dir);
+      this.counters.flushes++;
+      this.counters.flushBytes += props.fileSize;
+      return {
+        number,
+        level: 0,
+        size: props.fileSize,
+        smallest: props.smallestKey.slice(),
+        largest: props.largestKey.slice(),
+        minSeq: props.minSeq,
+        maxSeq: props.maxSeq,
+        entries: props.entries,
+      };
+    } catch (err) {
+      try {
+        file.close();
+      } catch {
+        // already failing
+      }
+      throw err;
+    }
+  }
+
+  private segmentOptions() {
+    const o = this.opts;
+    return {
+      blockSize: o.blockSize,
+      restartInterval: o.restartInterval,
+      bloomBitsPerKey: o.bloomBitsPerKey,
+      compression: o.compression,
+    };
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    this.flushing = this.flushLoop()
+      .catch((err: unknown) => {
+        if (!this.closed) this.setBgError(err);
+      })
+      .finally(() => {
+        this.flushing = null;
+        if (this.imms.length > 0 && !this.bgError && !this.closed) this.scheduleFlush();
+      });
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.imms.length > 0 && !this.bgError && !this.closed) {
+      const imm = this.imms[0];
+      await this.waitVisible(imm.mem.maxSeq);
+      const add: FileMeta[] = [];
+      if (imm.mem.entries > 0) add.push(await this.writeLevel0(imm.mem));
+      const logNumber = this.imms.length > 1 ? this.imms[1].gen : this.gen;
+      await this.versions.logAndApply(
+        { add, logNumber, ...(imm.mem.maxSeq > 0 ? { lastSeq: imm.mem.maxSeq } : {}) },
+        () => {
+          this.imms.shift();
+        },
+      );
+      for (const f of add) this.pendingOutputs.delete(f.number);
+      await Promise.allSettled(imm.shards.map((s) => s?.sync()));
+      for (const s of imm.shards) s?.close();
+      this.deleteObsoleteFiles();
+      this.kick();
+      this.maybeCompact();
+    }
+  }
+
+  /** Flushes the memtable to a segment file and waits for all pending flushes. */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    await this.pauseWrites();
+    try {
+      if (this.mem.entries > 0) this.rotateMemtable();
+      await this.drainFlushes();
+    } finally {
+      this.resumeWrites();
+    }
+  }
+
+  private async drainFlushes(): Promise<void> {
+    while (this.imms.length > 0) {
+      if (this.bgError) throw this.writeError();
+      this.scheduleFlush();
+      await this.flushing;
+    }
+    if (this.bgError) throw this.writeError();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Compaction
+
+  private maybeCompact(): void {
+    if (!this.opts.autoCompaction || this.compacting || this.closing || this.closed || this.bgError) return;
+    if (!pickCompaction(this.versions.current, this.opts, this.compactPointers)) return;
+    this.compacting = this.compactionLoop()
+      .catch((err: unknown) => {
+        if (!this.closing && !this.closed) this.setBgError(err);
+      })
+      .finally(() => {
+        this.compacting = null;
+      });
+  }
+
+  private async compactionLoop(): Promise<void> {
+    while (!this.closing && !this.closed && !this.bgError) {
+      const unlock = await this.structureLock.lock();
+      try {
+        const pick = pickCompaction(this.versions.current, this.opts, this.compactPointers);
+        if (!pick) return;
+        await this.runPick(pick);
+      } finally {
+        unlock();
+      }
+      this.kick();
+    }
+  }
+
+  private async runPick(pick: CompactionPick): Promise<void> {
+    const { level, outputLevel, inputs, next } = pick;
+    const version = this.versions.current;
+    const all = [...inputs, ...next];
+    let largest = inputs[0].largest;
+    for (const f of inputs) if (compareKeys(f.largest, largest) > 0) largest = f.largest;
+    this.compactPointers[level] = largest;
+    const trivialMove = inputs.length === 1 && next.length === 0 && (level > 0 || version.levels[0].length === 1);
+    if (trivialMove) {
+      const f = inputs[0];
+      await this.versions.logAndApply({ del: [[level, f.number]], add: [{ ...f, level: outputLevel }] });
+      this.counters.moves++;
+      return;
+    }
+    let totalBytes = 0;
+    for (const f of all) totalBytes += f.size;
+    const reserve = Math.ceil(totalBytes / this.opts.targetFileSize) * 2 + 4;
+    const fileNumbers: number[] = [];
+    for (let i = 0; i < reserve; i++) {
+      const n = this.versions.newFileNumber();
+      fileNumbers.push(n);
+      this.pendingOutputs.add(n);
+    }
+    const deeper: CompactionJob["deeper"] = [];
+    for (let l = outputLevel + 1; l < version.levels.length; l++) {
+      deeper.push(version.levels[l].map((f) => ({ smallest: f.smallest, largest: f.largest })));
+    }
+    const job: CompactionJob = {
+      dir: this.dir,
+      outputLevel,
+      inputs: all,
+      smallestSnapshot: this.smallestSnapshot(),
+      deeper,
+      fileNumbers,
+      targetFileSize: this.opts.targetFileSize,
+      segment: this.segmentOptions(),
+    };
+    try {
+      let result: CompactionResult;
+      if (this.worker) {
+        result = await this.worker.run(job);
+      } else {
+        result = await runCompactionJob(this.fs, job, {
+          yieldEvery: () => yieldToLoop(),
+          shouldStop: () => this.closing || this.closed,
+        });
+      }
+      const del: Array<[number, number]> = [
+        ...inputs.map((f): [number, number] => [level, f.number]),
+        ...next.map((f): [number, number] => [outputLevel, f.number]),
+      ];
+      await this.versions.logAndApply({ del, add: result.outputs });
+      this.counters.compactions++;
+      this.counters.compactionRead += result.bytesRead;
+      this.counters.compactionWritten += result.bytesWritten;
+    } finally {
+      for (const n of fileNumbers) this.pendingOutputs.delete(n);
+    }
+    this.deleteObsoleteFiles();
+  }
+
+  /**
+   * Compacts every file overlapping `range` (all of the store without one) down to the deepest
+   * level that holds part of the range, dropping deleted and shadowed data.
+   */
+  async compact(range: RangeOptions = {}): Promise<void> {
+    this.checkOpen();
+    await this.flush();
+    const b = resolveBounds(range);
+    const unlock = await this.structureLock.lock();
+    try {
+      const levels = this.versions.current.levels;
+      let deepest = 0;
+      for (let l = 0; l < levels.length; l++)
+        if (this.versions.current.overlapping(l, b.lower, b.upper).length) deepest = l;
+      const last = Math.max(deepest, 1);
+      for (let l = 0; l < last; l++) {
+        if (this.bgError) throw this.writeError();
+        const v = this.versions.current;
+        const inputs = v.overlapping(l, b.lower, b.upper);
+        if (inputs.length === 0) continue;
+        const pick = l === 0 ? pickForLevel(v, 0, undefined) : undefined;
+        if (pick) {
+          await this.runPick(pick);
+          continue;
+        }
+        let lo = inputs[0].smallest;
+        let hi = inputs[0].largest;
+        for (const f of inputs) {
+          if (compareKeys(f.smallest, lo) < 0) lo = f.smallest;
+          if (compareKeys(f.largest, hi) > 0) hi = f.largest;
+        }
+        await this.runPick({ level: l, outputLevel: l + 1, inputs, next: v.overlapping(l + 1, lo, hi) });
+      }
+    } finally {
+      unlock();
+    }
+    this.kick();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Bulk ingest
+
+  /**
+   * Bulk-loads a stream of pairs sorted by key (strictly increasing) straight into segment files,
+   * bypassing the WAL and the memtable. The files are synced before they join the store, at the
+   * deepest level where nothing overlaps them, as one atomic step with one sequence number: the
+   * ingested pairs are newer than every earlier write. All or nothing.
+   */
+  async ingest(
+    source: Iterable<Entry> | AsyncIterable<Entry>,
+  ): Promise<{ entries: number; files: number; level: number }> {
+    this.checkOpen();
+    if (this.bgError) throw this.writeError();
+    const files: FileMeta[] = [];
+    const written: string[] = [];
+    let writer: SegmentWriter | null = null;
+    let out: ReturnType<FileSystem["openWrite"]> | null = null;
+    let outNumber = 0;
+    let last: Uint8Array | null = null;
+    let entries = 0;
+    const finish = async () => {
+      if (!writer || !out) return;
+      const props = writer.finish();
+      await out.sync();
+      out.close();
+      files.push({
+        number: outNumber,
+        level: 0,
+        size: props.fileSize,
+        smallest: props.smallestKey.slice(),
+        largest: props.largestKey.slice(),
+        minSeq: 0,
+        maxSeq: 0,
+        entries: props.entries,
+      });
+      writer = null;
+      out = null;
+    };
+    try {
+      for await (const pair of source as AsyncIterable<Entry>) {
+        const k = checkKey(pair[0]);
+        const v = toValue(pair[1]);
+        if (last !== null && compareKeys(k, last) <= 0) {
+          throw new InvalidArgumentError(
+            `ingest needs keys in strictly increasing order; entry ${entries} is not greater than the one before`,
+          );
+        }
+        if (writer !== null && (writer as SegmentWriter).estimatedFileSize() >= this.opts.targetFileSize) {
+          await finish();
+        }
+        if (writer === null) {
+          outNumber = this.versions.newFileNumber();
+          this.pendingOutputs.add(outNumber);
+          const path = joinPath(this.dir, segmentFileName(outNumber));
+          out = this.fs.openWrite(path, { truncate: true });
+          written.push(path);
+          writer = new SegmentWriter(out, this.segmentOptions());
+        }
+        (writer as SegmentWriter).add(k, 0, k.length, 0, KIND_PUT, v, 0, v.length);
+        last = k;
+        entries++;
+      }
+      await finish();
+      if (files.length === 0) return { entries: 0, files: 0, level: -1 };
+      await this.fs.syncDir(this.dir);
+      const level = await this.installIngested(files);
+      this.counters.ingests++;
+      this.counters.ingestEntries += entries;
+      for (const f of files) this.counters.ingestBytes += f.size;
+      return { entries, files: files.length, level };
+    } catch (err) {
+      (out as ReturnType<FileSystem["openWrite"]> | null)?.close();
+      for (const p of written) {
+        try {
+          this.fs.unlink(p);
+        } catch {
+          // swept on the next open
+        }
+      }
+      throw err;
+    } finally {
+      for (const f of files) this.pendingOutputs.delete(f.number);
+      if (outNumber) this.pendingOutputs.delete(outNumber);
+    }
+  }
+
+  private async installIngested(files: FileMeta[]): Promise<number> {
+    const unlock = await this.structureLock.lock();
+    try {
+      await this.pauseWrites();
+      try {
+        // Everything written so far must sit in segments below the new files' sequence number.
+        if (this.mem.entries > 0) this.rotateMemtable();
+        await this.drainFlushes();
+        const lo = files[0].smallest;
+        const hi = files[files.length - 1].largest;
+        const v = this.versions.current;
+        let level = 0;
+        if (v.overlapping(0, lo, hi).length === 0) {
+          level = v.levels.length - 1;
+          for (let l = 1; l < v.levels.length; l++) {
+            if (v.overlapping(l, lo, hi).length > 0) {
+              level = l - 1;
+              break;
+            }
+          }
+        }
+        const seq = ++this.seq;
+        const add = files.map((f) => ({ ...f, level, minSeq: seq, maxSeq: seq, globalSeq: seq }));
+        await this.versions.logAndApply({ add, lastSeq: seq });
+        this.visibleSeq = seq;
+        return level;
+      } finally {
+        this.resumeWrites();
+      }
+    } finally {
+      unlock();
+      this.maybeCompact();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Checkpoint
+
+  /**
+   * Writes a consistent copy of the store into `target` (which must not hold a store): flushes the
+   * memtable, then hard-links (or copies) every live segment and writes a manifest for them.
+   * The copy opens as a store of its own.
+   */
+  async checkpoint(target: string): Promise<void> {
+    this.checkOpen();
+    const { fs } = this;
+    if (fs.exists(joinPath(target, "CURRENT"))) throw new Error(`${target} already holds a store`);
+    await this.flush();
+    const version = this.versions.ref();
+    try {
+      fs.mkdir(target);
+      for (const f of version.files()) {
+        const name = segmentFileName(f.number);
+        const from = joinPath(this.dir, name);
+        const to = joinPath(target, name);
+        try {
+          fs.link(from, to);
+        } catch {
+          const copy = fs.openWrite(to, { truncate: true });
+          copy.append(fs.readFile(from));
+          await copy.sync();
+          copy.close();
+        }
+      }
+      const copySet = new VersionSet(fs, target, this.opts.numLevels);
+      copySet.current = new Version(version.levels.map((l) => l.slice()));
+      copySet.nextFile = this.versions.nextFile;
+      copySet.lastSeq = this.versions.lastSeq;
+      copySet.logNumber = copySet.nextFile;
+      await copySet.rollManifest();
+      copySet.close();
+    } finally {
+      if (this.versions.unref(version) && !this.closed) this.deleteObsoleteFiles();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Housekeeping
+
+  /** Deletes segment files no live version names, and WAL files and manifests no longer needed. */
+  private deleteObsoleteFiles(): void {
+    if (this.closed) return;
+    const live = this.versions.liveFiles();
+    const activeGens = new Set([this.gen, ...this.imms.map((m) => m.gen)]);
+    const currentManifest = this.versions.manifestName;
+    let names: string[];
+    try {
+      names = this.fs.readdir(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      let remove = false;
+      if (name.endsWith(".sst")) {
+        const n = Number.parseInt(name, 10);
+        if (!live.has(n) && !this.pendingOutputs.has(n)) {
+          remove = true;
+          const s = this.segments.get(n);
+          if (s) {
+            s.close();
+            this.segments.delete(n);
+          }
+          this.cache.evictFile(n);
+        }
+      } else if (name.endsWith(".wal")) {
+        const w = parseWalFileName(name);
+        remove = w !== undefined && w.gen < this.versions.logNumber && !activeGens.has(w.gen);
+      } else if (name.startsWith("MANIFEST-")) {
+        remove = name !== currentManifest;
+      } else if (name === "CURRENT.tmp") {
+        remove = true;
+      }
+      if (remove) {
+        try {
+          this.fs.unlink(joinPath(this.dir, name));
+        } catch {
+          // retried on the next sweep
+        }
+      }
+    }
+  }
+
+  stats(): StoreStats {
+    const v = this.versions.current;
+    const levels = v.levels.map((files, level) => ({
+      level,
+      files: files.length,
+      bytes: files.reduce((s, f) => s + f.size, 0),
+    }));
+    const bytes = levels.reduce((s, l) => s + l.bytes, 0);
+    const files = levels.reduce((s, l) => s + l.files, 0);
+    let largest = 0;
+    for (const l of levels) if (l.bytes > largest) largest = l.bytes;
+    const c = this.counters;
+    const cache = this.cache.stats();
+    const diskWritten = c.walBytes + c.flushBytes + c.compactionWritten + c.ingestBytes;
+    return {
+      seq: this.visibleSeq,
+      levels,
+      files,
+      bytes,
+      memtable: {
+        entries: this.mem.entries,
+        bytes: this.mem.approximateBytes,
+        immutables: this.imms.length,
+      },
+      cache: { hits: cache.hits, misses: cache.misses, bytes: cache.bytes, capacity: cache.capacity },
+      wal: {
+        shards: this.opts.walShards,
+        groups: c.walGroups,
+        records: c.walRecords,
+        bytes: c.walBytes,
+        syncs: c.walSyncs,
+      },
+      flushes: { count: c.flushes, bytes: c.flushBytes },
+      compactions: {
+        count: c.compactions,
+        moves: c.moves,
+        bytesRead: c.compactionRead,
+        bytesWritten: c.compactionWritten,
+      },
+      ingests: { count: c.ingests, entries: c.ingestEntries, bytes: c.ingestBytes },
+      writeAmplification: c.userBytes + c.ingestBytes > 0 ? diskWritten / (c.userBytes + c.ingestBytes) : 0,
+      spaceAmplification: largest > 0 ? bytes / largest : 0,
+      snapshots: [...this.snapshots.values()].reduce((s, n) => s + n, 0),
+      openIterators: this.iterators.size,
+    };
+  }
+
+  /**
+   * Closes the store: waits for accepted writes, syncs the WAL, stops background work and closes
+   * every file. Open iterators are closed; using them afterwards throws StoreClosedError.
+   */
+  async close(): Promise<void> {
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    const reason = new StoreClosedError("the store was closed while this iterator was open");
+    for (const it of [...this.iterators]) it.abandon(reason);
+    // Accepted writes still finish.
+    this.paused = 0;
+    while ((this.pending.length > 0 || this.inflight.length > 0) && !this.bgError) {
+      if (this.pending.length > 0) this.formGroup();
+      if (this.inflight.length > 0) await this.waitVisible(this.seq).catch(() => undefined);
+      else await yieldToLoop();
+    }
+    if (!this.bgError) await this.syncDirtyShards(true).catch(() => undefined);
+    // A compaction in the worker is abandoned; its unfinished outputs are swept on the next open.
+    if (this.worker) this.worker.terminate();
+    await Promise.allSettled([this.flushing, this.compacting]);
+    this.closed = true;
+    for (const w of this.pending.splice(0)) w.reject(new StoreClosedError());
+    this.releaseResources();
+  }
+
+  private releaseResources(): void {
+    this.closed = true;
+    if (this.relaxedTimer) clearInterval(this.relaxedTimer);
+    this.relaxedTimer = null;
+    if (this.worker) this.worker.terminate();
+    this.worker = null;
+    for (const s of [...this.shards, ...this.imms.flatMap((m) => m.shards)]) {
+      try {
+        s?.close();
+      } catch {
+        // closing anyway
+      }
+    }
+    for (const s of this.segments.values()) s.close();
+    this.segments.clear();
+    this.versions.close();
+    this.lock?.release();
+    this.lock = null;
+  }
+}

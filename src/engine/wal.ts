@@ -1,0 +1,227 @@
+// The write-ahead log: group records written to WAL shards, and their replay on recovery.
+//
+// A WAL generation belongs to one memtable. It has `shards` files, `<gen>.<shard>.wal`, written
+// round-robin by successive commit groups, so concurrent groups fdatasync different files in
+// parallel. Each group is one framed record (see format/record.ts, log number = gen, type 1):
+//
+//   varint firstSeq, varint count, then `count` operations:
+//     u8 kind (0 delete, 1 put), varint keyLength, key bytes, [put only: varint valueLength, value bytes]
+//
+// Operation i of the group has sequence number firstSeq + i. Groups cover disjoint, consecutive
+// ranges of sequence numbers. Replay gathers the groups of every live generation from all shards,
+// orders them by firstSeq and applies them while the ranges stay contiguous: a gap means a group
+// that never reached the disk, and everything after it is dropped, so the store holds a prefix of
+// its write history. Strict acknowledgements are given in sequence order for the same reason.
+
+import { CorruptionError } from "../format/errors.js";
+import { type EntryKind, KIND_PUT } from "../format/internal-iterator.js";
+import { RECORD_HEADER_SIZE, readLog, sealRecord } from "../format/record.js";
+import { type Cursor, readVarint, varintSize, writeVarint } from "../format/varint.js";
+import type { FileSystem, WritableFile } from "../fs/types.js";
+import { joinPath } from "../fs/types.js";
+
+export const WAL_GROUP = 1;
+
+export interface WriteOp {
+  kind: EntryKind;
+  key: Uint8Array;
+  /** Ignored for deletes. */
+  value: Uint8Array;
+}
+
+export function walFileName(gen: number, shard: number): string {
+  return `${String(gen).padStart(6, "0")}.${shard}.wal`;
+}
+
+export function parseWalFileName(name: string): { gen: number; shard: number } | undefined {
+  const m = /^(\d+)\.(\d+)\.wal$/.exec(name);
+  return m ? { gen: Number(m[1]), shard: Number(m[2]) } : undefined;
+}
+
+/** Bytes the operations take inside a group payload. */
+export function opsSize(ops: readonly WriteOp[]): number {
+  let size = 0;
+  for (const op of ops) {
+    size += 1 + varintSize(op.key.length) + op.key.length;
+    if (op.kind === KIND_PUT) size += varintSize(op.value.length) + op.value.length;
+  }
+  return size;
+}
+
+/**
+ * Encodes one group record holding `batches` (already sized by `opsSize`, summed in `bodySize`)
+ * into a new buffer.
+ */
+export function encodeGroup(
+  gen: number,
+  firstSeq: number,
+  count: number,
+  batches: readonly (readonly WriteOp[])[],
+  bodySize: number,
+): Uint8Array {
+  const headSize = varintSize(firstSeq) + varintSize(count);
+  const payloadLength = headSize + bodySize;
+  const buf = new Uint8Array(RECORD_HEADER_SIZE + payloadLength);
+  let p = writeVarint(buf, RECORD_HEADER_SIZE, firstSeq);
+  p = writeVarint(buf, p, count);
+  for (const ops of batches) {
+    for (const op of ops) {
+      buf[p++] = op.kind;
+      p = writeVarint(buf, p, op.key.length);
+      buf.set(op.key, p);
+      p += op.key.length;
+      if (op.kind === KIND_PUT) {
+        p = writeVarint(buf, p, op.value.length);
+        buf.set(op.value, p);
+        p += op.value.length;
+      }
+    }
+  }
+  sealRecord(buf, 0, payloadLength, gen, WAL_GROUP);
+  return buf;
+}
+
+/** One group read back from a WAL file; ops are views into the file's bytes. */
+export interface WalGroup {
+  firstSeq: number;
+  ops: WriteOp[];
+  file: string;
+}
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+function decodeGroup(payload: Uint8Array, file: string): WalGroup {
+  const c: Cursor = { pos: 0 };
+  try {
+    const firstSeq = readVarint(payload, c);
+    const count = readVarint(payload, c);
+    const ops: WriteOp[] = [];
+    for (let i = 0; i < count; i++) {
+      if (c.pos >= payload.length) throw new RangeError("operation runs past the record");
+      const kind = payload[c.pos++];
+      if (kind > 1) throw new RangeError(`unknown operation kind ${kind}`);
+      const klen = readVarint(payload, c);
+      if (c.pos + klen > payload.length) throw new RangeError("key runs past the record");
+      const key = payload.subarray(c.pos, c.pos + klen);
+      c.pos += klen;
+      let value = EMPTY;
+      if (kind === KIND_PUT) {
+        const vlen = readVarint(payload, c);
+        if (c.pos + vlen > payload.length) throw new RangeError("value runs past the record");
+        value = payload.subarray(c.pos, c.pos + vlen);
+        c.pos += vlen;
+      }
+      ops.push({ kind: kind as EntryKind, key, value });
+    }
+    return { firstSeq, ops, file };
+  } catch (err) {
+    // The record's checksum passed, so a malformed payload is damage (or a bug), not a torn write.
+    throw new CorruptionError(file, `malformed WAL group: ${(err as Error).message}`);
+  }
+}
+
+/** Reads every group of generation `gen` from one shard file. */
+export function readWalFile(fs: FileSystem, path: string, gen: number): WalGroup[] {
+  const buf = fs.readFile(path);
+  const { records } = readLog(buf, gen, path);
+  const groups: WalGroup[] = [];
+  for (const r of records) {
+    if (r.type !== WAL_GROUP) throw new CorruptionError(path, `unknown WAL record type ${r.type}`);
+    groups.push(decodeGroup(r.payload, path));
+  }
+  return groups;
+}
+
+/**
+ * Orders groups by sequence and keeps the contiguous run that starts right after `afterSeq`
+ * (groups entirely at or below it were already flushed and are skipped).
+ */
+export function contiguousGroups(groups: WalGroup[], afterSeq: number): { groups: WalGroup[]; lastSeq: number } {
+  groups.sort((a, b) => a.firstSeq - b.firstSeq);
+  const out: WalGroup[] = [];
+  let next = afterSeq + 1;
+  for (const g of groups) {
+    const last = g.firstSeq + g.ops.length - 1;
+    if (last < next) continue; // already in segments
+    if (g.firstSeq > next) break; // a gap: this group and all later ones are past the prefix
+    if (g.firstSeq < next) {
+      throw new CorruptionError(g.file, `WAL group at sequence ${g.firstSeq} overlaps sequence ${next - 1}`);
+    }
+    out.push(g);
+    next = last + 1;
+  }
+  return { groups: out, lastSeq: next - 1 };
+}
+
+/** A shard file being written, with coalesced fdatasync. */
+export class WalShard {
+  readonly file: WritableFile;
+  private synced = 0;
+  private running: Promise<void> | null = null;
+  /** Set for a new file: its directory entry must be synced before a strict acknowledgement. */
+  private dirSync: Promise<void> | null;
+  private needsDirSync: boolean;
+
+  constructor(
+    private readonly fs: FileSystem,
+    readonly dir: string,
+    readonly gen: number,
+    readonly shard: number,
+  ) {
+    this.file = fs.openWrite(joinPath(dir, walFileName(gen, shard)), { truncate: true });
+    this.needsDirSync = true;
+    this.dirSync = null;
+  }
+
+  get path(): string {
+    return this.file.path;
+  }
+
+  get written(): number {
+    return this.file.size;
+  }
+
+  get dirty(): boolean {
+    return this.synced < this.file.size || this.needsDirSync;
+  }
+
+  append(record: Uint8Array): void {
+    this.file.append(record);
+  }
+
+  /** Resolves once every byte written so far (and the file's name) is durable. */
+  async sync(): Promise<void> {
+    if (this.needsDirSync) {
+      if (!this.dirSync) {
+        this.dirSync = this.fs.syncDir(this.dir).then(() => {
+          this.needsDirSync = false;
+        });
+        this.dirSync.catch(() => {
+          this.dirSync = null; // let a later sync try again
+        });
+      }
+      await this.dirSync;
+    }
+    const target = this.file.size;
+    while (this.synced < target) {
+      if (this.running) {
+        await this.running;
+        continue;
+      }
+      const upTo = this.file.size;
+      const run = this.file.sync().then(() => {
+        if (upTo > this.synced) this.synced = upTo;
+      });
+      this.running = run;
+      try {
+        await run;
+      } finally {
+        if (this.running === run) this.running = null;
+      }
+    }
+  }
+
+  close(): void {
+    this.file.close();
+  }
+}
