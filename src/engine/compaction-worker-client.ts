@@ -33,9 +33,17 @@ export class CompactionWorker {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const ts = import.meta.url.endsWith(".ts");
-    const url = new URL(ts ? "./compaction-worker.ts" : "./compaction-worker.js", import.meta.url);
-    const w = new Worker(url);
+    let w: Worker;
+    if (import.meta.url.endsWith(".ts")) {
+      // Running from TypeScript sources (tests, benchmarks): on Node 20 a worker does not inherit the
+      // tsx loader, so register it inside the worker before loading the entry point.
+      const entry = new URL("./compaction-worker.ts", import.meta.url).href;
+      const tsx = import.meta.resolve("tsx/esm/api");
+      const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+      w = new Worker(boot, { eval: true });
+    } else {
+      w = new Worker(new URL("./compaction-worker.js", import.meta.url));
+    }
     w.on("message", (msg: { id: number; result?: CompactionResult; error?: WorkerError }) => {
       const job = this.jobs.get(msg.id);
       if (!job) return;
