@@ -77,6 +77,20 @@ export function pickCompaction(
   return pickForLevel(v, level, pointers[level]);
 }
 
+/**
+ * True when a pick can be done by moving its input files down a level unchanged: nothing in the
+ * output level overlaps them, and they do not overlap each other (always so above level 0).
+ */
+export function isTrivialMove(pick: CompactionPick): boolean {
+  if (pick.next.length > 0) return false;
+  if (pick.level > 0 || pick.inputs.length === 1) return true;
+  const sorted = pick.inputs.slice().sort((a, b) => compareKeys(a.smallest, b.smallest));
+  for (let i = 1; i < sorted.length; i++) {
+    if (compareKeys(sorted[i - 1].largest, sorted[i].smallest) >= 0) return false;
+  }
+  return true;
+}
+
 export function pickForLevel(v: Version, level: number, pointer: Uint8Array | undefined): CompactionPick | undefined {
   const files = v.levels[level];
   if (files.length === 0) return undefined;

@@ -43,9 +43,14 @@ export class Memtable {
   /** Number of delete entries, for stats. */
   deletes = 0;
 
-  constructor(initialBytes = 1 << 20) {
+  /**
+   * `initialBytes` and `initialNodes` size the arena and node arrays up front (the store passes its
+   * write buffer size and the previous memtable's entry count), so a full memtable is built without
+   * regrowing and copying its arrays.
+   */
+  constructor(initialBytes = 1 << 20, initialNodes = 1024) {
     this.arena = new Uint8Array(initialBytes);
-    const nodes = 1024;
+    const nodes = Math.max(16, initialNodes);
     this.keyOff = new Uint32Array(nodes);
     this.keyLen = new Uint32Array(nodes);
     this.valOff = new Uint32Array(nodes);
@@ -147,8 +152,13 @@ export class Memtable {
     const klen = ke - ks;
     const vlen = kind === KIND_DELETE ? 0 : ve - vs;
     const at = this.reserveArena(klen + vlen);
-    this.arena.set(key.subarray(ks, ke), at);
-    if (vlen > 0) this.arena.set(value.subarray(vs, ve), at + klen);
+    const arena = this.arena;
+    if (ks === 0 && ke === key.length) arena.set(key, at);
+    else arena.set(key.subarray(ks, ke), at);
+    if (vlen > 0) {
+      if (vs === 0 && ve === value.length) arena.set(value, at + klen);
+      else arena.set(value.subarray(vs, ve), at + klen);
+    }
 
     const prev = this.prevScratch;
     const links = this.links;

@@ -27,6 +27,7 @@ import {
   type CompactionJob,
   type CompactionPick,
   type CompactionResult,
+  isTrivialMove,
   pickCompaction,
   pickForLevel,
   runCompactionJob,
@@ -172,7 +173,7 @@ export class Store {
   private readonly segments = new Map<number, Segment>();
 
   // write path
-  private mem = new Memtable();
+  private mem: Memtable;
   private gen = 0;
   private shards: WalShard[] = [];
   private nextShard = 0;
@@ -227,6 +228,7 @@ export class Store {
     this.opts = opts;
     this.versions = new VersionSet(this.fs, dir, opts.numLevels);
     this.cache = new BlockCache(opts.blockCacheSize);
+    this.mem = this.newMemtable(0);
   }
 
   static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
@@ -637,9 +639,13 @@ export class Store {
     return new Promise((resolve, reject) => this.seqWaiters.push({ seq, resolve, reject }));
   }
 
+  private newMemtable(previousEntries: number): Memtable {
+    return new Memtable(this.opts.writeBufferSize + (1 << 20), Math.ceil(previousEntries * 1.1) + 1024);
+  }
+
   private rotateMemtable(): void {
     this.imms.push({ mem: this.mem, gen: this.gen, shards: this.shards });
-    this.mem = new Memtable();
+    this.mem = this.newMemtable(this.mem.entries);
     this.gen = this.versions.newFileNumber();
     this.shards = [];
     this.scheduleFlush();
@@ -804,11 +810,12 @@ export class Store {
     let largest = inputs[0].largest;
     for (const f of inputs) if (compareKeys(f.largest, largest) > 0) largest = f.largest;
     this.compactPointers[level] = largest;
-    const trivialMove = inputs.length === 1 && next.length === 0 && (level > 0 || version.levels[0].length === 1);
-    if (trivialMove) {
-      const f = inputs[0];
-      await this.versions.logAndApply({ del: [[level, f.number]], add: [{ ...f, level: outputLevel }] });
-      this.counters.moves++;
+    if (isTrivialMove(pick)) {
+      await this.versions.logAndApply({
+        del: inputs.map((f): [number, number] => [level, f.number]),
+        add: inputs.map((f) => ({ ...f, level: outputLevel })),
+      });
+      this.counters.moves += inputs.length;
       return;
     }
     let totalBytes = 0;
