@@ -178,6 +178,9 @@ export class Store {
   private shards: WalShard[] = [];
   private nextShard = 0;
   private imms: Immutable[] = [];
+  /** Flushed WAL files kept for recycling, and their names (the sweep leaves them alone). */
+  private readonly walPool: string[] = [];
+  private readonly pooledNames = new Set<string>();
   private pending: PendingWrite[] = [];
   private groupScheduled = false;
   private inflight: Group[] = [];
@@ -571,7 +574,9 @@ export class Store {
     this.nextShard = (i + 1) % this.opts.walShards;
     let s = this.shards[i];
     if (!s) {
-      s = new WalShard(this.fs, this.dir, this.gen, i);
+      const recycled = this.walPool.pop();
+      s = new WalShard(this.fs, this.dir, this.gen, i, recycled);
+      if (recycled) this.pooledNames.delete(recycled.slice(recycled.lastIndexOf("/") + 1));
       this.shards[i] = s;
     }
     return s;
@@ -746,7 +751,15 @@ export class Store {
       );
       for (const f of add) this.pendingOutputs.delete(f.number);
       await Promise.allSettled(imm.shards.map((s) => s?.sync()));
-      for (const s of imm.shards) s?.close();
+      for (const s of imm.shards) {
+        if (!s) continue;
+        s.close();
+        // Keep flushed WAL files for reuse by later generations, up to two generations' worth.
+        if (this.walPool.length < 2 * this.opts.walShards) {
+          this.walPool.push(s.path);
+          this.pooledNames.add(s.path.slice(s.path.lastIndexOf("/") + 1));
+        }
+      }
       this.deleteObsoleteFiles();
       this.kick();
       this.maybeCompact();
@@ -1097,7 +1110,8 @@ export class Store {
         }
       } else if (name.endsWith(".wal")) {
         const w = parseWalFileName(name);
-        remove = w !== undefined && w.gen < this.versions.logNumber && !activeGens.has(w.gen);
+        remove =
+          w !== undefined && w.gen < this.versions.logNumber && !activeGens.has(w.gen) && !this.pooledNames.has(name);
       } else if (name.startsWith("MANIFEST-")) {
         remove = name !== currentManifest;
       } else if (name === "CURRENT.tmp") {

@@ -54,3 +54,26 @@ test("replay keeps the contiguous run of sequence numbers and stops at a gap", (
   );
   assert.equal(s.lastSeq, 7);
 });
+
+test("a recycled file is overwritten in place and its old tail reads as the end", async () => {
+  const fs = new MemoryFileSystem();
+  fs.mkdir("/db");
+  const big: WriteOp[] = [{ kind: KIND_PUT, key: enc("old"), value: new Uint8Array(1000) }];
+  const old = new WalShard(fs, "/db", 5, 0);
+  for (let i = 0; i < 5; i++) old.append(encodeGroup(5, 1 + i, 1, [big], opsSize(big)));
+  await old.sync();
+  old.close();
+  const small: WriteOp[] = [{ kind: KIND_PUT, key: enc("new"), value: enc("v") }];
+  const shard = new WalShard(fs, "/db", 9, 0, old.path);
+  shard.append(encodeGroup(9, 20, 1, [small], opsSize(small)));
+  await shard.sync();
+  assert.ok(!fs.exists(old.path), "the old name is gone after the rename");
+  assert.ok(fs.size(shard.path) > 5000, "the file kept its old length");
+  const groups = readWalFile(fs, shard.path, 9);
+  assert.deepEqual(
+    groups.map((g) => g.firstSeq),
+    [20],
+  );
+  // the rename and the new bytes are durable once sync() resolved
+  assert.equal(readWalFile(fs.crashClone(), shard.path, 9).length, 1);
+});

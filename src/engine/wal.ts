@@ -153,24 +153,38 @@ export function contiguousGroups(groups: WalGroup[], afterSeq: number): { groups
   return { groups: out, lastSeq: next - 1 };
 }
 
-/** A shard file being written, with coalesced fdatasync. */
+/**
+ * A shard file being written, with coalesced fdatasync.
+ *
+ * A shard may reuse (recycle) the file of a generation that has been flushed: the old file is
+ * renamed to the new name and overwritten from offset 0. Overwriting blocks a file already has
+ * lets fdatasync skip the metadata update an append needs, which roughly halves its latency; the
+ * old records left after the new ones carry the old generation's log number and read as the end.
+ */
 export class WalShard {
   readonly file: WritableFile;
+  /** Bytes of this generation written (the file may be longer: a recycled file's old tail). */
+  private pos = 0;
   private synced = 0;
   private running: Promise<void> | null = null;
-  /** Set for a new file: its directory entry must be synced before a strict acknowledgement. */
-  private dirSync: Promise<void> | null;
-  private needsDirSync: boolean;
+  /** Set for a new or renamed file: its directory entry must be synced before a strict acknowledgement. */
+  private dirSync: Promise<void> | null = null;
+  private needsDirSync = true;
 
   constructor(
     private readonly fs: FileSystem,
     readonly dir: string,
     readonly gen: number,
     readonly shard: number,
+    recycleFrom?: string,
   ) {
-    this.file = fs.openWrite(joinPath(dir, walFileName(gen, shard)), { truncate: true });
-    this.needsDirSync = true;
-    this.dirSync = null;
+    const path = joinPath(dir, walFileName(gen, shard));
+    if (recycleFrom !== undefined) {
+      fs.rename(recycleFrom, path);
+      this.file = fs.openWrite(path);
+    } else {
+      this.file = fs.openWrite(path, { truncate: true });
+    }
   }
 
   get path(): string {
@@ -178,15 +192,16 @@ export class WalShard {
   }
 
   get written(): number {
-    return this.file.size;
+    return this.pos;
   }
 
   get dirty(): boolean {
-    return this.synced < this.file.size || this.needsDirSync;
+    return this.synced < this.pos || this.needsDirSync;
   }
 
   append(record: Uint8Array): void {
-    this.file.append(record);
+    this.file.writeAt(record, this.pos);
+    this.pos += record.length;
   }
 
   /** Resolves once every byte written so far (and the file's name) is durable. */
@@ -202,13 +217,13 @@ export class WalShard {
       }
       await this.dirSync;
     }
-    const target = this.file.size;
+    const target = this.pos;
     while (this.synced < target) {
       if (this.running) {
         await this.running;
         continue;
       }
-      const upTo = this.file.size;
+      const upTo = this.pos;
       const run = this.file.sync().then(() => {
         if (upTo > this.synced) this.synced = upTo;
       });
