@@ -878,6 +878,20 @@ export class Store {
     this.deleteObsoleteFiles();
   }
 
+  /** Resolves when no background compaction is running or needed (after writes settle). */
+  async waitForCompaction(): Promise<void> {
+    this.checkOpen();
+    for (;;) {
+      if (this.bgError) throw this.writeError();
+      if (this.flushing) await this.flushing;
+      else if (this.compacting) await this.compacting;
+      else {
+        this.maybeCompact();
+        if (!this.compacting) return;
+      }
+    }
+  }
+
   /**
    * Compacts every file overlapping `range` (all of the store without one) down to the deepest
    * level that holds part of the range, dropping deleted and shadowed data.
@@ -933,16 +947,18 @@ export class Store {
     if (this.bgError) throw this.writeError();
     const files: FileMeta[] = [];
     const written: string[] = [];
+    const toSync: Array<ReturnType<FileSystem["openWrite"]>> = [];
     let writer: SegmentWriter | null = null;
     let out: ReturnType<FileSystem["openWrite"]> | null = null;
     let outNumber = 0;
     let last: Uint8Array | null = null;
     let entries = 0;
-    const finish = async () => {
+    const targetFileSize = this.opts.targetFileSize;
+    // Full files are finished as the stream goes; their fdatasyncs run together at the end.
+    const finish = () => {
       if (!writer || !out) return;
       const props = writer.finish();
-      await out.sync();
-      out.close();
+      toSync.push(out);
       files.push({
         number: outNumber,
         level: 0,
@@ -956,31 +972,40 @@ export class Store {
       writer = null;
       out = null;
     };
-    try {
-      for await (const pair of source as AsyncIterable<Entry>) {
-        const k = checkKey(pair[0]);
-        const v = toValue(pair[1]);
-        if (last !== null && compareKeys(k, last) <= 0) {
-          throw new InvalidArgumentError(
-            `ingest needs keys in strictly increasing order; entry ${entries} is not greater than the one before`,
-          );
-        }
-        if (writer !== null && (writer as SegmentWriter).estimatedFileSize() >= this.opts.targetFileSize) {
-          await finish();
-        }
-        if (writer === null) {
-          outNumber = this.versions.newFileNumber();
-          this.pendingOutputs.add(outNumber);
-          const path = joinPath(this.dir, segmentFileName(outNumber));
-          out = this.fs.openWrite(path, { truncate: true });
-          written.push(path);
-          writer = new SegmentWriter(out, this.segmentOptions());
-        }
-        (writer as SegmentWriter).add(k, 0, k.length, 0, KIND_PUT, v, 0, v.length);
-        last = k;
-        entries++;
+    const add = (pair: Entry) => {
+      const k = checkKey(pair[0]);
+      const v = toValue(pair[1]);
+      if (last !== null && compareKeys(k, last) <= 0) {
+        throw new InvalidArgumentError(
+          `ingest needs keys in strictly increasing order; entry ${entries} is not greater than the one before`,
+        );
       }
-      await finish();
+      if (writer !== null && entries % 64 === 0 && writer.estimatedFileSize() >= targetFileSize) finish();
+      if (writer === null) {
+        outNumber = this.versions.newFileNumber();
+        this.pendingOutputs.add(outNumber);
+        const path = joinPath(this.dir, segmentFileName(outNumber));
+        out = this.fs.openWrite(path, { truncate: true });
+        written.push(path);
+        writer = new SegmentWriter(out, this.segmentOptions());
+      }
+      writer.add(k, 0, k.length, 0, KIND_PUT, v, 0, v.length);
+      last = k;
+      entries++;
+    };
+    try {
+      if (Symbol.iterator in source) {
+        // A synchronous source: no microtask per entry; yield to the event loop now and then.
+        for (const pair of source) {
+          add(pair);
+          if ((entries & 0x1ffff) === 0) await yieldToLoop();
+        }
+      } else {
+        for await (const pair of source) add(pair);
+      }
+      finish();
+      await Promise.all(toSync.map((f) => f.sync()));
+      for (const f of toSync.splice(0)) f.close();
       if (files.length === 0) return { entries: 0, files: 0, level: -1 };
       await this.fs.syncDir(this.dir);
       const level = await this.installIngested(files);
@@ -989,7 +1014,13 @@ export class Store {
       for (const f of files) this.counters.ingestBytes += f.size;
       return { entries, files: files.length, level };
     } catch (err) {
-      (out as ReturnType<FileSystem["openWrite"]> | null)?.close();
+      for (const f of [...toSync, ...(out ? [out] : [])]) {
+        try {
+          f.close();
+        } catch {
+          // failing anyway
+        }
+      }
       for (const p of written) {
         try {
           this.fs.unlink(p);
