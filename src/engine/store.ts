@@ -1036,6 +1036,17 @@ export class Store {
   }
 
   private async installIngested(files: FileMeta[]): Promise<number> {
+    // Like writes, ingests wait while level 0 is at its stop trigger, so they cannot pile up files there.
+    while (
+      this.opts.autoCompaction &&
+      this.versions.current.levels[0].length >= this.opts.l0StopTrigger &&
+      !this.bgError &&
+      !this.closing
+    ) {
+      this.maybeCompact();
+      if (!this.compacting) break;
+      await new Promise<void>((r) => this.stallWaiters.push(r));
+    }
     const unlock = await this.structureLock.lock();
     try {
       await this.pauseWrites();
