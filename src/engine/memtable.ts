@@ -10,6 +10,18 @@
 import { compareRange } from "../format/compare.js";
 import { type EntryKind, type InternalIterator, KIND_DELETE } from "../format/internal-iterator.js";
 
+/** Copies src[s, e) to dst at `at`: a loop for short ranges, a native copy (without a subarray) otherwise. */
+function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, s: number, e: number): void {
+  const n = e - s;
+  if (n <= 48) {
+    for (let i = 0; i < n; i++) dst[at + i] = src[s + i];
+  } else if (s === 0 && e === src.length) {
+    dst.set(src, at);
+  } else {
+    dst.set(src.subarray(s, e), at);
+  }
+}
+
 const MAX_HEIGHT = 12;
 const NIL = -1;
 const HEAD = 0;
@@ -153,12 +165,8 @@ export class Memtable {
     const vlen = kind === KIND_DELETE ? 0 : ve - vs;
     const at = this.reserveArena(klen + vlen);
     const arena = this.arena;
-    if (ks === 0 && ke === key.length) arena.set(key, at);
-    else arena.set(key.subarray(ks, ke), at);
-    if (vlen > 0) {
-      if (vs === 0 && ve === value.length) arena.set(value, at + klen);
-      else arena.set(value.subarray(vs, ve), at + klen);
-    }
+    copyBytes(arena, at, key, ks, ke);
+    if (vlen > 0) copyBytes(arena, at + klen, value, vs, ve);
 
     const prev = this.prevScratch;
     const links = this.links;

@@ -19,7 +19,7 @@ import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { BlockCache } from "../format/block-cache.js";
 import { compareKeys } from "../format/compare.js";
 import { CorruptionError } from "../format/errors.js";
-import { type InternalIterator, KIND_DELETE, KIND_PUT } from "../format/internal-iterator.js";
+import { type EntryKind, type InternalIterator, KIND_DELETE, KIND_PUT } from "../format/internal-iterator.js";
 import { Segment, SegmentWriter } from "../format/segment.js";
 import { NodeFileSystem } from "../fs/node.js";
 import { type FileSystem, FsError, joinPath } from "../fs/types.js";
@@ -48,15 +48,7 @@ import {
   toKey,
 } from "./store-iterator.js";
 import { type FileMeta, segmentFileName, Version, VersionSet } from "./version.js";
-import {
-  contiguousGroups,
-  encodeGroup,
-  opsSize,
-  parseWalFileName,
-  readWalFile,
-  WalShard,
-  type WriteOp,
-} from "./wal.js";
+import { contiguousGroups, GroupBuilder, parseWalFileName, readWalFile, WalShard } from "./wal.js";
 
 export type BatchOp = { type: "put"; key: Key; value: Uint8Array | string } | { type: "del"; key: Key };
 
@@ -100,21 +92,25 @@ export interface StoreStats {
   openIterators: number;
 }
 
-interface PendingWrite {
-  ops: WriteOp[];
-  size: number;
-  durability: Durability;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
+/**
+ * A commit group: the writes of one event-loop turn, encoded as one WAL record, sharing one
+ * promise that resolves when the group is acknowledged.
+ */
 interface Group {
+  builder: GroupBuilder;
+  strict: boolean;
+  relaxed: boolean;
   firstSeq: number;
   lastSeq: number;
-  writes: PendingWrite[];
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: Error) => void;
   done: boolean;
   error: Error | null;
 }
+
+/** A group is sealed early when it grows past this, so one record stays a reasonable size. */
+const MAX_GROUP_BYTES = 4 << 20;
 
 interface Immutable {
   mem: Memtable;
@@ -181,8 +177,8 @@ export class Store {
   /** Flushed WAL files kept for recycling, and their names (the sweep leaves them alone). */
   private readonly walPool: string[] = [];
   private readonly pooledNames = new Set<string>();
-  private pending: PendingWrite[] = [];
-  private groupScheduled = false;
+  private forming: Group | null = null;
+  private queued: Group[] = [];
   private inflight: Group[] = [];
   private seq = 0;
   private visibleSeq = 0;
@@ -417,7 +413,9 @@ export class Store {
     try {
       const k = checkKey(key);
       const v = toValue(value);
-      return this.write([{ kind: KIND_PUT, key: k, value: v }], options);
+      const g = this.groupFor(options);
+      g.builder.add(KIND_PUT, k, v);
+      return g.promise;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -425,7 +423,10 @@ export class Store {
 
   del(key: Key, options?: WriteOptions): Promise<void> {
     try {
-      return this.write([{ kind: KIND_DELETE, key: checkKey(key), value: EMPTY }], options);
+      const k = checkKey(key);
+      const g = this.groupFor(options);
+      g.builder.add(KIND_DELETE, k, EMPTY);
+      return g.promise;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -435,28 +436,84 @@ export class Store {
   batch(ops: readonly BatchOp[], options?: WriteOptions): Promise<void> {
     try {
       if (!Array.isArray(ops)) throw new InvalidArgumentError("batch takes an array of operations");
-      const out: WriteOp[] = new Array(ops.length);
-      for (let i = 0; i < ops.length; i++) {
+      // Check every operation before any is added, so a bad one writes nothing.
+      const n = ops.length;
+      const keys: Uint8Array[] = new Array(n);
+      const values: Uint8Array[] = new Array(n);
+      for (let i = 0; i < n; i++) {
         const op = ops[i];
-        if (op?.type === "put") out[i] = { kind: KIND_PUT, key: checkKey(op.key), value: toValue(op.value) };
-        else if (op?.type === "del") out[i] = { kind: KIND_DELETE, key: checkKey(op.key), value: EMPTY };
-        else throw new InvalidArgumentError(`batch operation ${i} has type ${String(op?.type)}; use "put" or "del"`);
+        if (op?.type === "put") {
+          keys[i] = checkKey(op.key);
+          values[i] = toValue(op.value);
+        } else if (op?.type === "del") {
+          keys[i] = checkKey(op.key);
+          values[i] = EMPTY;
+        } else {
+          throw new InvalidArgumentError(`batch operation ${i} has type ${String(op?.type)}; use "put" or "del"`);
+        }
       }
-      if (out.length === 0) return Promise.resolve();
-      return this.write(out, options);
+      if (n === 0) return Promise.resolve();
+      const g = this.groupFor(options);
+      const b = g.builder;
+      for (let i = 0; i < n; i++) b.add(ops[i].type === "put" ? KIND_PUT : KIND_DELETE, keys[i], values[i]);
+      return g.promise;
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  private write(ops: WriteOp[], options?: WriteOptions): Promise<void> {
-    if (this.closed || this.closing) return Promise.reject(new StoreClosedError());
-    if (this.bgError) return Promise.reject(this.writeError());
+  /** The group the next write joins (a new one if none is forming), marked with the write's durability. */
+  private groupFor(options: WriteOptions | undefined): Group {
+    if (this.closed || this.closing) throw new StoreClosedError();
+    if (this.bgError) throw this.writeError();
+    let g = this.forming;
+    if (g === null || g.builder.len >= MAX_GROUP_BYTES) {
+      if (g !== null) this.sealForming();
+      g = this.newGroup();
+    }
     const durability = options?.durability ?? this.opts.durability;
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ ops, size: opsSize(ops), durability, resolve, reject });
-      this.scheduleGroup();
+    if (durability === "strict") g.strict = true;
+    else if (durability === "relaxed") g.relaxed = true;
+    else if (durability !== "none") {
+      throw new InvalidArgumentError(`durability must be "strict", "relaxed" or "none", got ${String(durability)}`);
+    }
+    return g;
+  }
+
+  private newGroup(): Group {
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
+    const g: Group = {
+      builder: new GroupBuilder(),
+      strict: false,
+      relaxed: false,
+      firstSeq: 0,
+      lastSeq: 0,
+      promise,
+      resolve,
+      reject,
+      done: false,
+      error: null,
+    };
+    this.forming = g;
+    setImmediate(this.endOfTurn);
+    return g;
+  }
+
+  /** Every write issued in one event-loop turn has joined the forming group: commit it. */
+  private readonly endOfTurn = (): void => {
+    if (this.forming !== null) this.sealForming();
+  };
+
+  private sealForming(): void {
+    const g = this.forming as Group;
+    this.forming = null;
+    this.queued.push(g);
+    this.drainQueue();
   }
 
   private writeError(): StoreWriteError {
@@ -468,16 +525,8 @@ export class Store {
     );
   }
 
-  private scheduleGroup(): void {
-    if (this.groupScheduled) return;
-    this.groupScheduled = true;
-    setImmediate(() => {
-      this.groupScheduled = false;
-      this.formGroup();
-    });
-  }
-
   private stalled(): boolean {
+    if (this.closing) return false; // accepted writes finish while closing
     return (
       this.paused > 0 ||
       this.imms.length >= this.opts.maxImmutableMemtables ||
@@ -490,70 +539,53 @@ export class Store {
     const waiters = this.stallWaiters;
     this.stallWaiters = [];
     for (const w of waiters) w();
-    if (this.pending.length > 0) this.scheduleGroup();
+    if (this.queued.length > 0) this.drainQueue();
   }
 
-  private formGroup(): void {
-    if (this.pending.length === 0) return;
-    if (this.bgError) {
-      const err = this.writeError();
-      for (const w of this.pending.splice(0)) w.reject(err);
-      return;
+  /** Commits sealed groups in order, unless writes are stalled. */
+  private drainQueue(): void {
+    while (this.queued.length > 0) {
+      if (this.bgError) {
+        const err = this.writeError();
+        for (const g of this.queued.splice(0)) g.reject(err);
+        return;
+      }
+      if (this.stalled()) {
+        if (this.imms.length > 0) this.scheduleFlush();
+        this.maybeCompact();
+        return; // kick() resumes when a flush or compaction finishes
+      }
+      this.commit(this.queued.shift() as Group);
     }
-    if (this.stalled() && !this.closing) {
-      this.stallWaiters.push(() => this.scheduleGroup());
-      if (this.imms.length > 0) this.scheduleFlush();
-      this.maybeCompact();
-      return;
-    }
+  }
+
+  private commit(group: Group): void {
     if (this.mem.approximateBytes >= this.opts.writeBufferSize) this.rotateMemtable();
-
-    // Take pending writes, up to a few MiB per group so one record stays a reasonable size.
-    let bodySize = 0;
-    let count = 0;
-    let n = 0;
-    let strict = false;
-    let relaxed = false;
-    while (n < this.pending.length && (n === 0 || bodySize < 4 << 20)) {
-      const w = this.pending[n++];
-      bodySize += w.size;
-      count += w.ops.length;
-      if (w.durability === "strict") strict = true;
-      else if (w.durability === "relaxed") relaxed = true;
-    }
-    const writes = this.pending.splice(0, n);
-    if (this.pending.length > 0) this.scheduleGroup();
-
+    const b = group.builder;
+    const count = b.count;
     const firstSeq = this.seq + 1;
-    const group: Group = { firstSeq, lastSeq: firstSeq + count - 1, writes, done: false, error: null };
+    group.firstSeq = firstSeq;
+    group.lastSeq = firstSeq + count - 1;
     this.seq = group.lastSeq;
     this.inflight.push(group);
     try {
-      const record = encodeGroup(
-        this.gen,
-        firstSeq,
-        count,
-        writes.map((w) => w.ops),
-        bodySize,
-      );
-      const shard = this.shardFor();
-      shard.append(record);
+      const record = b.seal(this.gen, firstSeq);
+      this.shardFor().append(record);
       this.counters.walGroups++;
       this.counters.walRecords += count;
       this.counters.walBytes += record.length;
-      this.counters.userBytes += bodySize;
+      this.counters.userBytes += b.bodySize;
     } catch (err) {
       this.fail(group, err);
       return;
     }
-    let seq = firstSeq;
     const mem = this.mem;
-    for (const w of writes) {
-      for (const op of w.ops) {
-        mem.add(seq++, op.kind, op.key, 0, op.key.length, op.value, 0, op.value.length);
-      }
+    const buf = b.buf;
+    const pos = b.pos;
+    for (let i = 0, p = 0; i < count; i++, p += 5) {
+      mem.add(firstSeq + i, pos[p] as EntryKind, buf, pos[p + 1], pos[p + 2], buf, pos[p + 3], pos[p + 4]);
     }
-    if (strict) {
+    if (group.strict) {
       this.syncDirtyShards(true).then(
         () => {
           group.done = true;
@@ -563,7 +595,7 @@ export class Store {
       );
     } else {
       // relaxed writes are synced by the interval timer; none writes when a memtable is flushed
-      if (relaxed) this.relaxedDirty = true;
+      if (group.relaxed) this.relaxedDirty = true;
       group.done = true;
       this.drainAcks();
     }
@@ -617,7 +649,7 @@ export class Store {
       const g = this.inflight.shift() as Group;
       if (g.error || this.bgError) {
         const err = this.writeError();
-        for (const w of g.writes) w.reject(err);
+        g.reject(err);
         // Everything after a failed group is rejected: it could not be ordered after the failure.
         for (const later of this.inflight) {
           later.done = true;
@@ -626,7 +658,7 @@ export class Store {
         continue;
       }
       this.visibleSeq = g.lastSeq;
-      for (const w of g.writes) w.resolve();
+      g.resolve();
     }
     if (this.seqWaiters.length > 0) {
       const ready = this.seqWaiters.filter((w) => w.seq <= this.visibleSeq);
@@ -1226,18 +1258,13 @@ export class Store {
     const reason = new StoreClosedError("the store was closed while this iterator was open");
     for (const it of [...this.iterators]) it.abandon(reason);
     // Accepted writes still finish.
-    this.paused = 0;
-    while ((this.pending.length > 0 || this.inflight.length > 0) && !this.bgError) {
-      if (this.pending.length > 0) this.formGroup();
-      if (this.inflight.length > 0) await this.waitVisible(this.seq).catch(() => undefined);
-      else await yieldToLoop();
-    }
+    if (this.forming !== null) this.sealForming();
+    this.drainQueue(); // not stalled while closing
+    if (this.inflight.length > 0) await this.waitVisible(this.seq).catch(() => undefined);
     if (!this.bgError) await this.syncDirtyShards(true).catch(() => undefined);
     // A compaction in the worker is abandoned; its unfinished outputs are swept on the next open.
     if (this.worker) this.worker.terminate();
     await Promise.allSettled([this.flushing, this.compacting]);
-    this.closed = true;
-    for (const w of this.pending.splice(0)) w.reject(new StoreClosedError());
     this.releaseResources();
   }
 

@@ -4,7 +4,7 @@
 // round-robin by successive commit groups, so concurrent groups fdatasync different files in
 // parallel. Each group is one framed record (see format/record.ts, log number = gen, type 1):
 //
-//   varint firstSeq, varint count, then `count` operations:
+//   u32 firstSeq low bits, u32 firstSeq high bits, u32 count, then `count` operations:
 //     u8 kind (0 delete, 1 put), varint keyLength, key bytes, [put only: varint valueLength, value bytes]
 //
 // Operation i of the group has sequence number firstSeq + i. Groups cover disjoint, consecutive
@@ -16,7 +16,7 @@
 import { CorruptionError } from "../format/errors.js";
 import { type EntryKind, KIND_PUT } from "../format/internal-iterator.js";
 import { RECORD_HEADER_SIZE, readLog, sealRecord } from "../format/record.js";
-import { type Cursor, readVarint, varintSize, writeVarint } from "../format/varint.js";
+import { type Cursor, readVarint, writeVarint } from "../format/varint.js";
 import type { FileSystem, WritableFile } from "../fs/types.js";
 import { joinPath } from "../fs/types.js";
 
@@ -38,47 +38,83 @@ export function parseWalFileName(name: string): { gen: number; shard: number } |
   return m ? { gen: Number(m[1]), shard: Number(m[2]) } : undefined;
 }
 
-/** Bytes the operations take inside a group payload. */
-export function opsSize(ops: readonly WriteOp[]): number {
-  let size = 0;
-  for (const op of ops) {
-    size += 1 + varintSize(op.key.length) + op.key.length;
-    if (op.kind === KIND_PUT) size += varintSize(op.value.length) + op.value.length;
-  }
-  return size;
-}
+const GROUP_HEAD = 12; // u32 firstSeq low, u32 firstSeq high, u32 count
+const PAYLOAD_START = RECORD_HEADER_SIZE + GROUP_HEAD;
 
 /**
- * Encodes one group record holding `batches` (already sized by `opsSize`, summed in `bodySize`)
- * into a new buffer.
+ * Builds one commit group's WAL record in place: operations are encoded into the record buffer as
+ * they arrive, and the positions of each key and value are kept so the memtable can be filled
+ * from the same bytes. `seal` writes the group head and the record header.
  */
-export function encodeGroup(
-  gen: number,
-  firstSeq: number,
-  count: number,
-  batches: readonly (readonly WriteOp[])[],
-  bodySize: number,
-): Uint8Array {
-  const headSize = varintSize(firstSeq) + varintSize(count);
-  const payloadLength = headSize + bodySize;
-  const buf = new Uint8Array(RECORD_HEADER_SIZE + payloadLength);
-  let p = writeVarint(buf, RECORD_HEADER_SIZE, firstSeq);
-  p = writeVarint(buf, p, count);
-  for (const ops of batches) {
-    for (const op of ops) {
-      buf[p++] = op.kind;
-      p = writeVarint(buf, p, op.key.length);
-      buf.set(op.key, p);
-      p += op.key.length;
-      if (op.kind === KIND_PUT) {
-        p = writeVarint(buf, p, op.value.length);
-        buf.set(op.value, p);
-        p += op.value.length;
-      }
-    }
+export class GroupBuilder {
+  buf: Uint8Array;
+  len = PAYLOAD_START;
+  count = 0;
+  /** Per operation: kind, key start, key end, value start, value end (offsets into `buf`). */
+  pos: Int32Array;
+
+  constructor(capacity = 4096) {
+    this.buf = new Uint8Array(Math.max(capacity, PAYLOAD_START + 64));
+    this.pos = new Int32Array(5 * 64);
   }
-  sealRecord(buf, 0, payloadLength, gen, WAL_GROUP);
-  return buf;
+
+  /** Bytes of operations encoded so far. */
+  get bodySize(): number {
+    return this.len - PAYLOAD_START;
+  }
+
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    bigger.set(this.buf.subarray(0, this.len));
+    this.buf = bigger;
+  }
+
+  add(kind: EntryKind, key: Uint8Array, value: Uint8Array): void {
+    const klen = key.length;
+    const vlen = kind === KIND_PUT ? value.length : 0;
+    this.reserve(1 + 10 + klen + vlen);
+    const buf = this.buf;
+    let p = this.len;
+    buf[p++] = kind;
+    p = writeVarint(buf, p, klen);
+    const ks = p;
+    if (klen <= 32) for (let i = 0; i < klen; i++) buf[p + i] = key[i];
+    else buf.set(key, p);
+    p += klen;
+    let vs = p;
+    if (kind === KIND_PUT) {
+      p = writeVarint(buf, p, vlen);
+      vs = p;
+      if (vlen <= 32) for (let i = 0; i < vlen; i++) buf[p + i] = value[i];
+      else buf.set(value, p);
+      p += vlen;
+    }
+    this.len = p;
+    let pos = this.pos;
+    const at = this.count * 5;
+    if (at + 5 > pos.length) {
+      const bigger = new Int32Array(pos.length * 2);
+      bigger.set(pos);
+      this.pos = pos = bigger;
+    }
+    pos[at] = kind;
+    pos[at + 1] = ks;
+    pos[at + 2] = ks + klen;
+    pos[at + 3] = vs;
+    pos[at + 4] = vs + vlen;
+    this.count++;
+  }
+
+  /** Completes the record for WAL generation `gen`, its operations numbered from `firstSeq`. */
+  seal(gen: number, firstSeq: number): Uint8Array {
+    const view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    view.setUint32(RECORD_HEADER_SIZE, firstSeq % 2 ** 32, true);
+    view.setUint32(RECORD_HEADER_SIZE + 4, Math.floor(firstSeq / 2 ** 32), true);
+    view.setUint32(RECORD_HEADER_SIZE + 8, this.count, true);
+    sealRecord(this.buf, 0, this.len - RECORD_HEADER_SIZE, gen, WAL_GROUP);
+    return this.buf.subarray(0, this.len);
+  }
 }
 
 /** One group read back from a WAL file; ops are views into the file's bytes. */
@@ -91,10 +127,12 @@ export interface WalGroup {
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 function decodeGroup(payload: Uint8Array, file: string): WalGroup {
-  const c: Cursor = { pos: 0 };
+  const c: Cursor = { pos: GROUP_HEAD };
   try {
-    const firstSeq = readVarint(payload, c);
-    const count = readVarint(payload, c);
+    if (payload.length < GROUP_HEAD) throw new RangeError("record shorter than a group head");
+    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    const firstSeq = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
+    const count = view.getUint32(8, true);
     const ops: WriteOp[] = [];
     for (let i = 0; i < count; i++) {
       if (c.pos >= payload.length) throw new RangeError("operation runs past the record");
