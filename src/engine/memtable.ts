@@ -142,6 +142,56 @@ export class Memtable {
     return at;
   }
 
+  /** Length of the common prefix found by the last `cmpFrom`. */
+  private lcp = 0;
+
+  /**
+   * Compares node n with (key[ks, ke), seq) in internal order, knowing the first `from` bytes are
+   * equal; leaves the common prefix length in `this.lcp`. During a descent every node compared
+   * lies between a lower and an upper bound, so it shares with the key whatever prefix both bounds
+   * share with it: those bytes need no comparing (keys with long common prefixes are the norm).
+   */
+  private cmpFrom(n: number, key: Uint8Array, ks: number, ke: number, seq: number, from: number): number {
+    const arena = this.arena;
+    const off = this.keyOff[n];
+    const alen = this.keyLen[n];
+    const blen = ke - ks;
+    const m = Math.min(alen, blen);
+    let i = from;
+    while (i < m && arena[off + i] === key[ks + i]) i++;
+    this.lcp = i;
+    if (i < m) return arena[off + i] - key[ks + i];
+    if (alen !== blen) return alen - blen;
+    return seq - this.seqs[n];
+  }
+
+  /**
+   * Fills `prevScratch` with the last node < (key, seq) at every level; returns the level-0 one.
+   */
+  private descend(key: Uint8Array, ks: number, ke: number, seq: number): number {
+    const links = this.links;
+    const linkBase = this.linkBase;
+    const prev = this.prevScratch;
+    let x = HEAD;
+    let lcpLo = 0; // common prefix with x (the head counts as sharing nothing)
+    let lcpHi = 0; // common prefix with the upper bound (none yet: +infinity)
+    for (let l = this.height - 1; l >= 0; l--) {
+      for (;;) {
+        const nx = links[linkBase[x] + l];
+        if (nx === NIL) break;
+        const c = this.cmpFrom(nx, key, ks, ke, seq, Math.min(lcpLo, lcpHi));
+        if (c >= 0) {
+          lcpHi = this.lcp;
+          break;
+        }
+        x = nx;
+        lcpLo = this.lcp;
+      }
+      prev[l] = x;
+    }
+    return x;
+  }
+
   /** Compares node n with (key[ks, ke), seq) in internal order. */
   private cmpNode(n: number, key: Uint8Array, ks: number, ke: number, seq: number): number {
     const off = this.keyOff[n];
@@ -169,21 +219,12 @@ export class Memtable {
     if (vlen > 0) copyBytes(arena, at + klen, value, vs, ve);
 
     const prev = this.prevScratch;
-    const links = this.links;
     const last = this.tail[0];
     if (last !== HEAD && this.cmpNode(last, key, ks, ke, seq) < 0) {
       // Appending past the largest entry (sequential loads): the tails are the predecessors.
       for (let l = 0; l < this.height; l++) prev[l] = this.tail[l];
     } else {
-      let x = HEAD;
-      for (let l = this.height - 1; l >= 0; l--) {
-        for (;;) {
-          const nx = links[this.linkBase[x] + l];
-          if (nx === NIL || this.cmpNode(nx, key, ks, ke, seq) >= 0) break;
-          x = nx;
-        }
-        prev[l] = x;
-      }
+      this.descend(key, ks, ke, seq);
     }
     const h = this.randomHeight();
     if (h > this.height) {
@@ -211,16 +252,8 @@ export class Memtable {
 
   /** First node >= (key, seq) in internal order, or NIL. */
   seekNode(key: Uint8Array, seq: number): number {
-    const links = this.links;
-    let x = HEAD;
-    for (let l = this.height - 1; l >= 0; l--) {
-      for (;;) {
-        const nx = links[this.linkBase[x] + l];
-        if (nx === NIL || this.cmpNode(nx, key, 0, key.length, seq) >= 0) break;
-        x = nx;
-      }
-    }
-    return links[this.linkBase[x]];
+    const x = this.descend(key, 0, key.length, seq);
+    return this.links[this.linkBase[x]];
   }
 
   /** Last node < (key, seq) in internal order, or NIL. */
