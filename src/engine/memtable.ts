@@ -81,6 +81,11 @@ export class Memtable {
     return this.count - 1;
   }
 
+  /** Bytes of keys and values held. */
+  get arenaBytes(): number {
+    return this.arenaUsed;
+  }
+
   /** Approximate memory this memtable accounts for: arena bytes plus per-node slots. */
   get approximateBytes(): number {
     return this.arenaUsed + (this.count - 1) * 48;

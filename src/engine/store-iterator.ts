@@ -36,7 +36,7 @@ export function toKey(k: Key): Uint8Array {
 export function prefixSuccessor(prefix: Uint8Array): Uint8Array | undefined {
   for (let i = prefix.length - 1; i >= 0; i--) {
     if (prefix[i] !== 0xff) {
-      const out = prefix.slice(0, i + 1);
+      const out = new Uint8Array(prefix.subarray(0, i + 1)); // a copy even for a Buffer (whose slice is a view)
       out[i]++;
       return out;
     }

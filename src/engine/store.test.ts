@@ -176,3 +176,20 @@ test("compactions on the worker thread with the real file system", async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("Buffer arguments are copied, never kept or modified", async () => {
+  const db = await open("/db", { fs: new MemoryFileSystem(), ...tiny });
+  const prefix = Buffer.from("k00001");
+  await db.put(Buffer.from(key(10)), "a");
+  assert.equal([...db.iterator({ prefix })].length, 1);
+  assert.equal(prefix.toString(), "k00001", "prefix left as it was");
+  const k = Buffer.from("a-key");
+  await db.ingest([[k, Buffer.from("v")]]);
+  k.write("zzzzz");
+  assert.equal(dec(db.get("a-key")), "v");
+  assert.deepEqual(
+    [...db.iterator({ lte: "b" })].map(([x]) => dec(x)),
+    ["a-key"],
+  );
+  await db.close();
+});

@@ -47,7 +47,7 @@ import {
   StoreIterator,
   toKey,
 } from "./store-iterator.js";
-import { type FileMeta, segmentFileName, Version, VersionSet } from "./version.js";
+import { type FileMeta, segmentFileName, Version, type VersionEdit, VersionSet } from "./version.js";
 import { contiguousGroups, GroupBuilder, parseWalFileName, readWalFile, WalShard } from "./wal.js";
 
 export type BatchOp = { type: "put"; key: Key; value: Uint8Array | string } | { type: "del"; key: Key };
@@ -227,7 +227,7 @@ export class Store {
     this.opts = opts;
     this.versions = new VersionSet(this.fs, dir, opts.numLevels);
     this.cache = new BlockCache(opts.blockCacheSize);
-    this.mem = this.newMemtable(0);
+    this.mem = this.newMemtable();
   }
 
   static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
@@ -676,13 +676,16 @@ export class Store {
     return new Promise((resolve, reject) => this.seqWaiters.push({ seq, resolve, reject }));
   }
 
-  private newMemtable(previousEntries: number): Memtable {
-    return new Memtable(this.opts.writeBufferSize + (1 << 20), Math.ceil(previousEntries * 1.1) + 1024);
+  /** A memtable presized like the previous one (a small one at first), so it rarely regrows. */
+  private newMemtable(previous?: Memtable): Memtable {
+    if (!previous) return new Memtable(Math.min(this.opts.writeBufferSize, 1 << 20), 1024);
+    const bytes = Math.min(previous.arenaBytes + (1 << 20), this.opts.writeBufferSize + (1 << 20));
+    return new Memtable(bytes, Math.ceil(previous.entries * 1.1) + 1024);
   }
 
   private rotateMemtable(): void {
     this.imms.push({ mem: this.mem, gen: this.gen, shards: this.shards });
-    this.mem = this.newMemtable(this.mem.entries);
+    this.mem = this.newMemtable(this.mem);
     this.gen = this.versions.newFileNumber();
     this.shards = [];
     this.scheduleFlush();
@@ -690,6 +693,8 @@ export class Store {
 
   /** Stops forming new groups and waits until every formed group is acknowledged. */
   private async pauseWrites(): Promise<void> {
+    // Writes issued before the pause (still forming this turn) are ordered before it.
+    if (this.forming !== null) this.sealForming();
     this.paused++;
     await this.waitVisible(this.seq);
   }
@@ -697,6 +702,19 @@ export class Store {
   private resumeWrites(): void {
     this.paused--;
     this.kick();
+  }
+
+  /**
+   * Records a version edit in the manifest. A failure stops the store (StoreWriteError from then
+   * on), since the edit may or may not have reached the disk.
+   */
+  private async logEdit(edit: VersionEdit, onInstall?: () => void): Promise<void> {
+    try {
+      await this.versions.logAndApply(edit, onInstall);
+    } catch (err) {
+      this.setBgError(err);
+      throw this.writeError();
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -775,22 +793,23 @@ export class Store {
       const add: FileMeta[] = [];
       if (imm.mem.entries > 0) add.push(await this.writeLevel0(imm.mem));
       const logNumber = this.imms.length > 1 ? this.imms[1].gen : this.gen;
-      await this.versions.logAndApply(
-        { add, logNumber, ...(imm.mem.maxSeq > 0 ? { lastSeq: imm.mem.maxSeq } : {}) },
-        () => {
-          this.imms.shift();
-        },
-      );
+      await this.logEdit({ add, logNumber, ...(imm.mem.maxSeq > 0 ? { lastSeq: imm.mem.maxSeq } : {}) }, () => {
+        this.imms.shift();
+        // The flushed WAL files are obsolete from here on; the ones kept for recycling must
+        // not be swept before they are closed and pooled below.
+        for (const sh of imm.shards) {
+          if (sh && this.walPool.length + this.pooledNames.size < 2 * this.opts.walShards) {
+            this.pooledNames.add(sh.path.slice(sh.path.lastIndexOf("/") + 1));
+          }
+        }
+      });
       for (const f of add) this.pendingOutputs.delete(f.number);
       await Promise.allSettled(imm.shards.map((s) => s?.sync()));
-      for (const s of imm.shards) {
-        if (!s) continue;
-        s.close();
+      for (const sh of imm.shards) {
+        if (!sh) continue;
+        sh.close();
         // Keep flushed WAL files for reuse by later generations, up to two generations' worth.
-        if (this.walPool.length < 2 * this.opts.walShards) {
-          this.walPool.push(s.path);
-          this.pooledNames.add(s.path.slice(s.path.lastIndexOf("/") + 1));
-        }
+        if (this.pooledNames.has(sh.path.slice(sh.path.lastIndexOf("/") + 1))) this.walPool.push(sh.path);
       }
       this.deleteObsoleteFiles();
       this.kick();
@@ -856,7 +875,7 @@ export class Store {
     for (const f of inputs) if (compareKeys(f.largest, largest) > 0) largest = f.largest;
     this.compactPointers[level] = largest;
     if (isTrivialMove(pick)) {
-      await this.versions.logAndApply({
+      await this.logEdit({
         del: inputs.map((f): [number, number] => [level, f.number]),
         add: inputs.map((f) => ({ ...f, level: outputLevel })),
       });
@@ -900,7 +919,7 @@ export class Store {
         ...inputs.map((f): [number, number] => [level, f.number]),
         ...next.map((f): [number, number] => [outputLevel, f.number]),
       ];
-      await this.versions.logAndApply({ del, add: result.outputs });
+      await this.logEdit({ del, add: result.outputs });
       this.counters.compactions++;
       this.counters.compactionRead += result.bytesRead;
       this.counters.compactionWritten += result.bytesWritten;
@@ -931,6 +950,16 @@ export class Store {
   async compact(range: RangeOptions = {}): Promise<void> {
     this.checkOpen();
     await this.flush();
+    try {
+      await this.compactRange(range);
+    } catch (err) {
+      // Like a background compaction, a failed manual one stops the store's writes.
+      if (!(err instanceof StoreWriteError)) this.setBgError(err);
+      throw err instanceof StoreWriteError ? err : this.writeError();
+    }
+  }
+
+  private async compactRange(range: RangeOptions): Promise<void> {
     const b = resolveBounds(range);
     const unlock = await this.structureLock.lock();
     try {
@@ -1053,11 +1082,14 @@ export class Store {
           // failing anyway
         }
       }
-      for (const p of written) {
-        try {
-          this.fs.unlink(p);
-        } catch {
-          // swept on the next open
+      // After a manifest failure the edit naming these files may be on disk: keep them.
+      if (!this.versions.failure) {
+        for (const p of written) {
+          try {
+            this.fs.unlink(p);
+          } catch {
+            // swept on the next open
+          }
         }
       }
       throw err;
@@ -1101,7 +1133,7 @@ export class Store {
         }
         const seq = ++this.seq;
         const add = files.map((f) => ({ ...f, level, minSeq: seq, maxSeq: seq, globalSeq: seq }));
-        await this.versions.logAndApply({ add, lastSeq: seq });
+        await this.logEdit({ add, lastSeq: seq });
         this.visibleSeq = seq;
         return level;
       } finally {
@@ -1159,7 +1191,8 @@ export class Store {
 
   /** Deletes segment files no live version names, and WAL files and manifests no longer needed. */
   private deleteObsoleteFiles(): void {
-    if (this.closed) return;
+    // After a failed manifest write, an edit naming any file may be on disk: delete nothing.
+    if (this.closed || this.versions.failure) return;
     const live = this.versions.liveFiles();
     const activeGens = new Set([this.gen, ...this.imms.map((m) => m.gen)]);
     const currentManifest = this.versions.manifestName;
@@ -1261,7 +1294,8 @@ export class Store {
     if (this.forming !== null) this.sealForming();
     this.drainQueue(); // not stalled while closing
     if (this.inflight.length > 0) await this.waitVisible(this.seq).catch(() => undefined);
-    if (!this.bgError) await this.syncDirtyShards(true).catch(() => undefined);
+    // Even after an I/O error: writes acknowledged before it must be durable after a clean close.
+    await this.syncDirtyShards(true).catch(() => undefined);
     // A compaction in the worker is abandoned; its unfinished outputs are swept on the next open.
     if (this.worker) this.worker.terminate();
     await Promise.allSettled([this.flushing, this.compacting]);

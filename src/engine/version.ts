@@ -193,6 +193,8 @@ export class VersionSet {
   /** Oldest WAL generation that may still hold unflushed writes. */
   logNumber = 0;
   private manifest: WritableFile | null = null;
+  /** Set when a manifest write or sync failed: no further edits are accepted. */
+  failure: Error | null = null;
   private manifestNumber = 0;
   private readonly live = new Set<Version>();
   private queue: Promise<void> = Promise.resolve();
@@ -224,7 +226,7 @@ export class VersionSet {
     if (!m) throw new CorruptionError(currentPath, `CURRENT names "${name.slice(0, 40)}", not a manifest`);
     const path = joinPath(this.dir, name);
     if (!this.fs.exists(path)) throw new CorruptionError(currentPath, `CURRENT names ${name}, which is missing`);
-    const { records } = readLog(this.fs.readFile(path), Number(m[1]), path);
+    const { records } = readLog(this.fs.readFile(path), Number(m[1]), path, true);
     if (records.length === 0 || records[0].type !== MANIFEST_EDIT) {
       throw new CorruptionError(path, "manifest has no snapshot record");
     }
@@ -257,6 +259,7 @@ export class VersionSet {
   }
 
   private async writeNewManifest(): Promise<void> {
+    if (this.failure) throw this.failure;
     const number = this.newFileNumber();
     const path = joinPath(this.dir, manifestFileName(number));
     const file = this.fs.openWrite(path, { truncate: true });
@@ -306,16 +309,32 @@ export class VersionSet {
    */
   logAndApply(edit: VersionEdit, onInstall?: () => void): Promise<Version> {
     return this.serialized(async () => {
+      if (this.failure) throw this.failure;
       if (!this.manifest) throw new Error("the manifest is not open");
       const next = this.current.apply(edit);
       if (edit.nextFile === undefined) edit.nextFile = this.nextFile;
-      this.manifest.append(encodeRecord(encodeEdit(edit), this.manifestNumber, MANIFEST_EDIT));
-      await this.manifest.sync();
+      try {
+        this.manifest.append(encodeRecord(encodeEdit(edit), this.manifestNumber, MANIFEST_EDIT));
+        await this.manifest.sync();
+      } catch (err) {
+        // The edit may or may not be on disk now. Nothing more may be appended after it (a torn
+        // record followed by valid ones reads as damage) and nothing it names may be deleted:
+        // the store must be reopened, which recovers whichever state the disk holds.
+        this.failure = err instanceof Error ? err : new Error(String(err));
+        throw err;
+      }
       if (edit.lastSeq !== undefined && edit.lastSeq > this.lastSeq) this.lastSeq = edit.lastSeq;
       if (edit.logNumber !== undefined && edit.logNumber > this.logNumber) this.logNumber = edit.logNumber;
       this.install(next);
       onInstall?.();
-      if (this.manifest.size > MAX_MANIFEST_BYTES) await this.writeNewManifest();
+      if (this.manifest.size > MAX_MANIFEST_BYTES) {
+        try {
+          await this.writeNewManifest();
+        } catch (err) {
+          // The edit itself is durable; only the switch to a fresh manifest failed. Stop here.
+          this.failure = err instanceof Error ? err : new Error(String(err));
+        }
+      }
       return next;
     });
   }

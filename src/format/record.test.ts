@@ -47,3 +47,19 @@ test("damage before valid records is a CorruptionError; damage in the last recor
   last[last.length - 2] ^= 0x10;
   assert.equal(readLog(last, 7, "f").records.length, 3);
 });
+
+test("a strict log reports damage anywhere, even in its last record, but tolerates a torn tail", () => {
+  const full = log(3);
+  const records = readLog(full, 7, "m", true).records;
+  const last = records[2].offset;
+  const lengthFlip = Buffer.from(full);
+  lengthFlip[last + 5] ^= 0x01; // the last record now claims 256 more bytes than the log has
+  assert.equal(readLog(lengthFlip, 7, "m").records.length, 2, "a lenient log reads it as a torn tail");
+  assert.throws(() => readLog(lengthFlip, 7, "m", true), CorruptionError);
+  const crcFlip = Buffer.from(full);
+  crcFlip[full.length - 1] ^= 0x40;
+  assert.throws(() => readLog(crcFlip, 7, "m", true), CorruptionError);
+  for (let cut = last + 1; cut < full.length; cut++) {
+    assert.equal(readLog(full.subarray(0, cut), 7, "m", true).records.length, 2, `torn at ${cut}`);
+  }
+});

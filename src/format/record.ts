@@ -70,26 +70,64 @@ function validAt(buf: Uint8Array, view: DataView, pos: number, logNumber: number
   return length;
 }
 
-/** Reads all records of log `logNumber` from `buf`; `file` names the log in errors. */
-export function readLog(buf: Uint8Array, logNumber: number, file: string): ReadLogResult {
+/**
+ * True if the bytes from `pos` to the end form a record whose checksum holds once its length field
+ * says "the rest of the log": the record was written whole and only its length was damaged. A
+ * write torn by a crash cannot pass that check.
+ */
+function completeWithOtherLength(buf: Uint8Array, view: DataView, pos: number): boolean {
+  const rest = buf.length - pos - RECORD_HEADER_SIZE;
+  if (rest < 0) return false;
+  const copy = new Uint8Array(buf.subarray(pos + 4)); // a copy at offset 0 (Buffer.slice would be a view)
+  new DataView(copy.buffer).setUint32(0, rest, true);
+  return crc32(copy) === view.getUint32(pos, true);
+}
+
+/** True if a valid record of log `logNumber` starts anywhere after `pos`. */
+function validAfter(buf: Uint8Array, view: DataView, pos: number, logNumber: number): boolean {
+  for (let p = pos + 1; p + RECORD_HEADER_SIZE <= buf.length; p++) {
+    if (validAt(buf, view, p, logNumber) >= 0) return true;
+  }
+  return false;
+}
+
+/**
+ * Reads all records of log `logNumber` from `buf`; `file` names the log in errors.
+ *
+ * `strict` is for logs that are never recycled and whose every record was synced before anything
+ * acted on it (the manifest): there the only tolerable damage is a last record cut short by a
+ * crash (its length runs past the end). A complete record with a bad checksum, or a record of
+ * another log number, is a CorruptionError wherever it is, since dropping it would silently roll
+ * the store back.
+ */
+export function readLog(buf: Uint8Array, logNumber: number, file: string, strict = false): ReadLogResult {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const records: LogRecord[] = [];
   let pos = 0;
   while (pos + RECORD_HEADER_SIZE <= buf.length) {
     const length = view.getUint32(pos + 4, true);
     const num = view.getUint32(pos + 8, true);
-    if (num !== logNumber >>> 0) break; // zeros or an earlier life of a recycled file: the end
-    if (pos + RECORD_HEADER_SIZE + length > buf.length) break; // torn tail
+    if (pos + RECORD_HEADER_SIZE + length > buf.length) {
+      // A torn tail, unless valid records follow: then the length itself is damaged.
+      if (validAfter(buf, view, pos, logNumber) || (strict && completeWithOtherLength(buf, view, pos))) {
+        throw new CorruptionError(file, `the record at offset ${pos} claims ${length} bytes, past the end of the log`);
+      }
+      break;
+    }
     const end = pos + RECORD_HEADER_SIZE + length;
+    if (num !== logNumber >>> 0) {
+      // zeros or an earlier life of a recycled file: the end (in a strict log, damage)
+      if (strict) throw new CorruptionError(file, `record at offset ${pos} has log number ${num}, not ${logNumber}`);
+      break;
+    }
     if (view.getUint32(pos, true) !== crc32(buf, pos + 4, end)) {
+      if (strict) throw new CorruptionError(file, `checksum mismatch in the record at offset ${pos}`);
       // Torn tail, or damage in the middle? Look for any valid record of this log further on.
-      for (let p = pos + 1; p + RECORD_HEADER_SIZE <= buf.length; p++) {
-        if (validAt(buf, view, p, logNumber) >= 0) {
-          throw new CorruptionError(
-            file,
-            `checksum mismatch in the record at offset ${pos}, with valid records after it`,
-          );
-        }
+      if (validAfter(buf, view, pos, logNumber)) {
+        throw new CorruptionError(
+          file,
+          `checksum mismatch in the record at offset ${pos}, with valid records after it`,
+        );
       }
       break;
     }

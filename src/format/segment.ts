@@ -211,7 +211,7 @@ export class SegmentWriter {
       }
       newKey = c !== 0;
     } else {
-      this.smallestKey = keyBuf.slice(keyStart, keyEnd);
+      this.smallestKey = new Uint8Array(keyBuf.subarray(keyStart, keyEnd)); // a copy, also of a Buffer
       this.smallestSeq = seq;
     }
     if (newKey && this.bloom !== null) this.bloom.add(keyBuf, keyStart, keyEnd);
