@@ -29,6 +29,7 @@ function reviveError(e: WorkerError): Error {
 export class CompactionWorker {
   private worker: Worker | null = null;
   private nextId = 1;
+  private terminated = false;
   private readonly jobs = new Map<number, { resolve: (r: CompactionResult) => void; reject: (e: Error) => void }>();
 
   private start(): Worker {
@@ -64,6 +65,7 @@ export class CompactionWorker {
   }
 
   run(job: CompactionJob): Promise<CompactionResult> {
+    if (this.terminated) return Promise.reject(new Error("compaction stopped because the store is closing"));
     const w = this.start();
     const id = this.nextId++;
     w.ref();
@@ -74,6 +76,7 @@ export class CompactionWorker {
   }
 
   terminate(): void {
+    this.terminated = true;
     const w = this.worker;
     this.worker = null;
     if (w) void w.terminate();

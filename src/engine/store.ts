@@ -48,7 +48,7 @@ import {
   toKey,
 } from "./store-iterator.js";
 import { type FileMeta, segmentFileName, Version, type VersionEdit, VersionSet } from "./version.js";
-import { contiguousGroups, GroupBuilder, parseWalFileName, readWalFile, WalShard } from "./wal.js";
+import { contiguousGroups, GroupBuilder, parseWalFileName, readWalFile, type WalGroup, WalShard } from "./wal.js";
 
 export type BatchOp = { type: "put"; key: Key; value: Uint8Array | string } | { type: "del"; key: Key };
 
@@ -200,6 +200,8 @@ export class Store {
   // readers
   private readonly snapshots = new Map<number, number>();
   private readonly iterators = new Set<StoreIterator>();
+  /** Running public async operations (flush, compact, ingest, checkpoint); close() waits for them. */
+  private readonly operations = new Set<Promise<unknown>>();
 
   private closed = false;
   private closing = false;
@@ -265,7 +267,7 @@ export class Store {
     // Gather WAL groups of every generation that may hold unflushed writes.
     const names = fs.readdir(dir);
     let maxNumber = 0;
-    const groups = [];
+    const groups: WalGroup[] = [];
     for (const name of names) {
       const m = /^(\d+)/.exec(name);
       if (m) maxNumber = Math.max(maxNumber, Number(m[1]));
@@ -273,7 +275,7 @@ export class Store {
       if (mm) maxNumber = Math.max(maxNumber, Number(mm[1]));
       const w = parseWalFileName(name);
       if (w && w.gen >= this.versions.logNumber) {
-        groups.push(...readWalFile(fs, joinPath(dir, name), w.gen));
+        for (const g of readWalFile(fs, joinPath(dir, name), w.gen)) groups.push(g); // may be 100k+ groups
       }
     }
     if (this.versions.nextFile <= maxNumber) this.versions.nextFile = maxNumber + 1;
@@ -530,7 +532,7 @@ export class Store {
     return (
       this.paused > 0 ||
       this.imms.length >= this.opts.maxImmutableMemtables ||
-      this.versions.current.levels[0].length >= this.opts.l0StopTrigger
+      (this.opts.autoCompaction && this.versions.current.levels[0].length >= this.opts.l0StopTrigger)
     );
   }
 
@@ -817,9 +819,38 @@ export class Store {
     }
   }
 
-  /** Flushes the memtable to a segment file and waits for all pending flushes. */
-  async flush(): Promise<void> {
-    this.checkOpen();
+  /** Runs a public async operation so that close() can wait for it. */
+  private track<T>(run: () => Promise<T>): Promise<T> {
+    const p = run();
+    this.operations.add(p);
+    const done = () => this.operations.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  /**
+   * The last write group issued so far (the forming one is sealed), or null. Operations that must
+   * come after every write issued before them (flush, ingest, checkpoint) wait for it, even when
+   * writes are stalled and it has no sequence number yet.
+   */
+  private lastIssued(): Group | null {
+    if (this.forming !== null) this.sealForming();
+    return this.queued.at(-1) ?? this.inflight.at(-1) ?? null;
+  }
+
+  /** Flushes the memtable (with every write issued before this call) to a segment file. */
+  flush(): Promise<void> {
+    try {
+      this.checkOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.track(() => this.flushNow());
+  }
+
+  private async flushNow(): Promise<void> {
+    const before = this.lastIssued();
+    if (before) await before.promise.catch(() => undefined);
     await this.pauseWrites();
     try {
       if (this.mem.entries > 0) this.rotateMemtable();
@@ -832,6 +863,7 @@ export class Store {
   private async drainFlushes(): Promise<void> {
     while (this.imms.length > 0) {
       if (this.bgError) throw this.writeError();
+      if (this.closed) throw new StoreClosedError();
       this.scheduleFlush();
       await this.flushing;
     }
@@ -947,12 +979,21 @@ export class Store {
    * Compacts every file overlapping `range` (all of the store without one) down to the deepest
    * level that holds part of the range, dropping deleted and shadowed data.
    */
-  async compact(range: RangeOptions = {}): Promise<void> {
-    this.checkOpen();
-    await this.flush();
+  compact(range: RangeOptions = {}): Promise<void> {
+    try {
+      this.checkOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.track(() => this.compactNow(range));
+  }
+
+  private async compactNow(range: RangeOptions): Promise<void> {
+    await this.flushNow();
     try {
       await this.compactRange(range);
     } catch (err) {
+      if (this.closing || this.closed) throw new StoreClosedError("the store was closed during compact()");
       // Like a background compaction, a failed manual one stops the store's writes.
       if (!(err instanceof StoreWriteError)) this.setBgError(err);
       throw err instanceof StoreWriteError ? err : this.writeError();
@@ -1001,11 +1042,21 @@ export class Store {
    * deepest level where nothing overlaps them, as one atomic step with one sequence number: the
    * ingested pairs are newer than every earlier write. All or nothing.
    */
-  async ingest(
+  ingest(source: Iterable<Entry> | AsyncIterable<Entry>): Promise<{ entries: number; files: number; level: number }> {
+    try {
+      this.checkOpen();
+      if (this.bgError) throw this.writeError();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const before = this.lastIssued();
+    return this.track(() => this.ingestNow(source, before));
+  }
+
+  private async ingestNow(
     source: Iterable<Entry> | AsyncIterable<Entry>,
+    before: Group | null,
   ): Promise<{ entries: number; files: number; level: number }> {
-    this.checkOpen();
-    if (this.bgError) throw this.writeError();
     const files: FileMeta[] = [];
     const written: string[] = [];
     const toSync: Array<ReturnType<FileSystem["openWrite"]>> = [];
@@ -1069,6 +1120,8 @@ export class Store {
       for (const f of toSync.splice(0)) f.close();
       if (files.length === 0) return { entries: 0, files: 0, level: -1 };
       await this.fs.syncDir(this.dir);
+      // Every write issued before this ingest gets a lower sequence number than the ingest.
+      if (before) await before.promise.catch(() => undefined);
       const level = await this.installIngested(files);
       this.counters.ingests++;
       this.counters.ingestEntries += entries;
@@ -1153,11 +1206,19 @@ export class Store {
    * memtable, then hard-links (or copies) every live segment and writes a manifest for them.
    * The copy opens as a store of its own.
    */
-  async checkpoint(target: string): Promise<void> {
-    this.checkOpen();
+  checkpoint(target: string): Promise<void> {
+    try {
+      this.checkOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.track(() => this.checkpointNow(target));
+  }
+
+  private async checkpointNow(target: string): Promise<void> {
     const { fs } = this;
     if (fs.exists(joinPath(target, "CURRENT"))) throw new Error(`${target} already holds a store`);
-    await this.flush();
+    await this.flushNow();
     const version = this.versions.ref();
     try {
       fs.mkdir(target);
@@ -1298,6 +1359,8 @@ export class Store {
     await this.syncDirtyShards(true).catch(() => undefined);
     // A compaction in the worker is abandoned; its unfinished outputs are swept on the next open.
     if (this.worker) this.worker.terminate();
+    // Running flush/compact/ingest/checkpoint calls finish (or fail) before anything is released.
+    while (this.operations.size > 0) await Promise.allSettled([...this.operations]);
     await Promise.allSettled([this.flushing, this.compacting]);
     this.releaseResources();
   }
