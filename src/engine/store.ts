@@ -17,6 +17,7 @@
 
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { BlockCache } from "../format/block-cache.js";
+import { hash32 } from "../format/bloom.js";
 import { compareKeys } from "../format/compare.js";
 import { CorruptionError } from "../format/errors.js";
 import { type EntryKind, type InternalIterator, KIND_DELETE, KIND_PUT } from "../format/internal-iterator.js";
@@ -343,9 +344,10 @@ export class Store {
     for (let i = this.imms.length - 1; e === undefined && i >= 0; i--) e = this.imms[i].mem.get(k, seq);
     if (e !== undefined) return e.kind === KIND_PUT ? e.value : undefined;
     const levels = this.versions.current.levels;
+    const hash = hash32(k, 0, k.length); // for every file's bloom filter
     for (const f of levels[0]) {
       if (compareKeys(k, f.smallest) < 0 || compareKeys(k, f.largest) > 0) continue;
-      const r = this.segment(f).get(k, seq);
+      const r = this.segment(f).getHashed(k, hash, seq);
       if (r !== undefined) return r.kind === KIND_PUT ? r.value : undefined;
     }
     for (let l = 1; l < levels.length; l++) {
@@ -353,7 +355,7 @@ export class Store {
       if (files.length === 0) continue;
       const i = Version.findFile(files, k);
       if (i >= files.length || compareKeys(files[i].smallest, k) > 0) continue;
-      const r = this.segment(files[i]).get(k, seq);
+      const r = this.segment(files[i]).getHashed(k, hash, seq);
       if (r !== undefined) return r.kind === KIND_PUT ? r.value : undefined;
     }
     return undefined;

@@ -1,7 +1,7 @@
 // Tests of the block cache: LRU order, the byte bound, per-file eviction and the statistics.
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it, test } from "node:test";
 import { Block, BlockBuilder } from "./block.js";
 import { BlockCache } from "./block-cache.js";
 import { KIND_PUT } from "./internal-iterator.js";
@@ -103,4 +103,21 @@ describe("BlockCache", () => {
     assert.equal(cache.get(2 ** 40, 2 ** 33), a);
     assert.equal(cache.get(2 ** 40 + 1, 2 ** 33), b);
   });
+});
+
+test("a reader's slot holds the cached block until the cache evicts it", () => {
+  const blocks = [0, 1, 2, 3].map(() => blockOf(200));
+  const cache = new BlockCache(3 * 200);
+  const slots: (Block | undefined)[] = new Array(4).fill(undefined);
+  cache.set(1, 0, blocks[0], { slots, index: 0 });
+  cache.set(1, 1, blocks[1], { slots, index: 1 });
+  cache.set(1, 2, blocks[2], { slots, index: 2 });
+  assert.equal(slots[0], blocks[0]);
+  cache.hit(blocks[0]); // referenced: survives the next eviction
+  cache.set(1, 3, blocks[3], { slots, index: 3 });
+  assert.equal(slots[0], blocks[0], "the referenced block got a second chance");
+  assert.equal(slots[1], undefined, "the oldest unreferenced block was evicted and its slot cleared");
+  assert.equal(cache.stats().hits, 1);
+  cache.evictFile(1);
+  assert.deepEqual(slots, [undefined, undefined, undefined, undefined]);
 });

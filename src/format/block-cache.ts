@@ -1,7 +1,9 @@
 // The block cache: decoded data blocks of segment files, shared by all open segments, bounded in
-// bytes with least-recently-used eviction. Entries are keyed by (file number, block offset) in a map
-// per file (so `evictFile` touches only that file's blocks) and linked in one recency list, so a hit
-// costs two map lookups and a few pointer moves, with no allocation.
+// bytes. Entries are keyed by (file number, block offset) in a map per file (so `evictFile` touches
+// only that file's blocks) and linked in one list. Eviction is CLOCK (second chance): a hit only sets
+// the block's `referenced` bit, and eviction passes over referenced blocks once, clearing the bit,
+// before it drops unreferenced ones. That keeps LRU-like behaviour while a hit costs no list moves;
+// readers that register a slot (segments) find their cached blocks by index without any map lookup.
 
 import type { Block } from "./block.js";
 
@@ -14,6 +16,12 @@ export interface BlockCacheStats {
   entries: number;
 }
 
+/** Where a reader keeps its own direct reference to a cached block, cleared when the block is evicted. */
+export interface CacheSlot {
+  slots: (Block | undefined)[];
+  index: number;
+}
+
 class CacheNode {
   prev: CacheNode | null = null;
   next: CacheNode | null = null;
@@ -22,6 +30,7 @@ class CacheNode {
     readonly offset: number,
     public block: Block,
     public charge: number,
+    public slot: CacheSlot | undefined,
   ) {}
 }
 
@@ -53,15 +62,18 @@ export class BlockCache {
       return undefined;
     }
     this.hits++;
-    if (node !== this.head) {
-      this.unlink(node);
-      this.pushFront(node);
-    }
+    node.block.referenced = true;
     return node.block;
   }
 
+  /** Counts a hit that a reader served from its own slot (and marks the block referenced). */
+  hit(block: Block): void {
+    this.hits++;
+    block.referenced = true;
+  }
+
   /** Caches a block (replacing any block at the same place), then evicts down to capacity. */
-  set(fileNumber: number, offset: number, block: Block): void {
+  set(fileNumber: number, offset: number, block: Block, slot?: CacheSlot): void {
     const charge = block.byteSize;
     let perFile = this.files.get(fileNumber);
     const old = perFile?.get(offset);
@@ -69,6 +81,9 @@ export class BlockCache {
       this.bytes += charge - old.charge;
       old.block = block;
       old.charge = charge;
+      if (old.slot) old.slot.slots[old.slot.index] = undefined;
+      old.slot = slot;
+      if (slot) slot.slots[slot.index] = block;
       if (old !== this.head) {
         this.unlink(old);
         this.pushFront(old);
@@ -79,13 +94,29 @@ export class BlockCache {
         perFile = new Map();
         this.files.set(fileNumber, perFile);
       }
-      const node = new CacheNode(fileNumber, offset, block, charge);
+      const node = new CacheNode(fileNumber, offset, block, charge, slot);
       perFile.set(offset, node);
+      if (slot) slot.slots[slot.index] = block;
       this.pushFront(node);
       this.bytes += charge;
       this.count++;
     }
-    while (this.bytes > this.capacity && this.tail !== null) this.remove(this.tail);
+    this.evict();
+  }
+
+  /** CLOCK from the tail: a referenced block gets a second chance at the head, others go. */
+  private evict(): void {
+    let passes = this.count; // each node is passed over at most once per call
+    while (this.bytes > this.capacity && this.tail !== null) {
+      const victim = this.tail;
+      if (victim.block.referenced && passes-- > 0) {
+        victim.block.referenced = false;
+        this.unlink(victim);
+        this.pushFront(victim);
+      } else {
+        this.remove(victim);
+      }
+    }
   }
 
   /** Drops every block of a file (called when the file is deleted). */
@@ -93,6 +124,7 @@ export class BlockCache {
     const perFile = this.files.get(fileNumber);
     if (perFile === undefined) return;
     for (const node of perFile.values()) {
+      if (node.slot) node.slot.slots[node.slot.index] = undefined;
       this.unlink(node);
       this.bytes -= node.charge;
       this.count--;
@@ -102,6 +134,9 @@ export class BlockCache {
 
   /** Drops everything (the hit and miss counters are kept). */
   clear(): void {
+    for (const perFile of this.files.values()) {
+      for (const node of perFile.values()) if (node.slot) node.slot.slots[node.slot.index] = undefined;
+    }
     this.files.clear();
     this.head = this.tail = null;
     this.bytes = 0;
@@ -113,6 +148,7 @@ export class BlockCache {
   }
 
   private remove(node: CacheNode): void {
+    if (node.slot) node.slot.slots[node.slot.index] = undefined;
     this.unlink(node);
     this.bytes -= node.charge;
     this.count--;

@@ -138,6 +138,8 @@ export class Block {
   readonly numRestarts: number;
   /** Approximate memory held, for cache accounting. */
   readonly byteSize: number;
+  /** Set by the block cache on a hit; its CLOCK eviction gives referenced blocks a second chance. */
+  referenced = false;
   /** Where the block came from, for error messages. */
   readonly file: string;
   readonly offset: number;

@@ -415,6 +415,8 @@ export class Segment {
   /** The seq every entry reads as (from `SegmentOpenOptions.globalSeq`), or -1 when entries keep their own. */
   readonly globalSeq: number;
   private readonly cache: BlockCache | undefined;
+  /** This segment's blocks held by the block cache, by block index (the cache clears evicted ones). */
+  private cachedBlocks: (Block | undefined)[] = [];
   private readonly verify: boolean;
   private readonly filter: BloomFilter | null;
   // The index, decoded: block i's last key is idxKeys[idxKeyStart[i], idxKeyStart[i + 1]).
@@ -537,6 +539,7 @@ export class Segment {
     }
     if (seqs.length === 0) throw this.corrupt("index block has no entries");
     this.blockCount = seqs.length;
+    this.cachedBlocks = new Array(this.blockCount).fill(undefined);
     this.idxKeys = keys.slice(0, keysLen);
     this.idxKeyStart = Uint32Array.from(starts);
     this.idxSeq = Float64Array.from(seqs);
@@ -604,8 +607,13 @@ export class Segment {
 
   /** The newest entry for `key` with seq <= snapshotSeq, or undefined. */
   get(key: Uint8Array, snapshotSeq: number): SegmentEntry | undefined {
+    return this.getHashed(key, hash32(key, 0, key.length), snapshotSeq);
+  }
+
+  /** `get` with the key's `hash32` computed by the caller (once for all the files it asks). */
+  getHashed(key: Uint8Array, hash: number, snapshotSeq: number): SegmentEntry | undefined {
     const filter = this.filter;
-    if (filter !== null && !filter.mayContainHash(hash32(key, 0, key.length))) return undefined;
+    if (filter !== null && !filter.mayContainHash(hash)) return undefined;
     const n = this.blockCount;
     const out = this.lookup;
     for (let i = this.findBlock(key, snapshotSeq); i < n; i++) {
@@ -685,18 +693,21 @@ export class Segment {
 
   /** @internal Data block i, from the cache or the file. */
   blockAt(i: number): Block {
-    const offset = this.blockOffset[i];
     const cache = this.cache;
     if (cache !== undefined) {
-      const cached = cache.get(this.fileNumber, offset);
-      if (cached !== undefined) return cached;
+      const own = this.cachedBlocks[i];
+      if (own !== undefined) {
+        cache.hit(own);
+        return own;
+      }
     }
+    const offset = this.blockOffset[i];
     const block = new Block(
       this.readContents(offset, this.blockSize[i], "data block", this.verify),
       this.file.path,
       offset,
     );
-    if (cache !== undefined) cache.set(this.fileNumber, offset, block);
+    if (cache !== undefined) cache.set(this.fileNumber, offset, block, { slots: this.cachedBlocks, index: i });
     return block;
   }
 
