@@ -1062,17 +1062,22 @@ export class Store {
     const files: FileMeta[] = [];
     const written: string[] = [];
     const toSync: Array<ReturnType<FileSystem["openWrite"]>> = [];
+    const syncing: Promise<void>[] = [];
     let writer: SegmentWriter | null = null;
     let out: ReturnType<FileSystem["openWrite"]> | null = null;
     let outNumber = 0;
     let last: Uint8Array | null = null;
     let entries = 0;
     const targetFileSize = this.opts.targetFileSize;
-    // Full files are finished as the stream goes; their fdatasyncs run together at the end.
+    // Full files are finished as the stream goes; each one's fdatasync starts at once, on the
+    // thread pool, while the next file is encoded.
     const finish = () => {
       if (!writer || !out) return;
       const props = writer.finish();
       toSync.push(out);
+      const p = out.sync();
+      p.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+      syncing.push(p);
       files.push({
         number: outNumber,
         level: 0,
@@ -1118,7 +1123,7 @@ export class Store {
         for await (const pair of source) add(pair);
       }
       finish();
-      await Promise.all(toSync.map((f) => f.sync()));
+      await Promise.all(syncing);
       for (const f of toSync.splice(0)) f.close();
       if (files.length === 0) return { entries: 0, files: 0, level: -1 };
       await this.fs.syncDir(this.dir);
