@@ -6,6 +6,7 @@
 
 import { compareKeys } from "../format/compare.js";
 import { type InternalIterator, KIND_PUT, MAX_SEQ } from "../format/internal-iterator.js";
+import { InvalidArgumentError } from "./errors.js";
 
 export type Key = Uint8Array | string;
 
@@ -28,8 +29,11 @@ export type Entry = [key: Uint8Array, value: Uint8Array];
 
 const encoder = new TextEncoder();
 
+/** A key as bytes (strings as UTF-8); anything else is an InvalidArgumentError. */
 export function toKey(k: Key): Uint8Array {
-  return typeof k === "string" ? encoder.encode(k) : k;
+  if (typeof k === "string") return encoder.encode(k);
+  if (k instanceof Uint8Array) return k;
+  throw new InvalidArgumentError(`a key must be a Uint8Array or a string, got ${k === null ? "null" : typeof k}`);
 }
 
 /** The smallest key greater than every key that starts with `prefix`, or undefined if none (all 0xff). */

@@ -134,12 +134,6 @@ function toValue(v: Uint8Array | string): Uint8Array {
   throw new InvalidArgumentError(`a value must be a Uint8Array or a string, got ${typeof v}`);
 }
 
-function checkKey(k: Key): Uint8Array {
-  if (typeof k === "string") return encoder.encode(k);
-  if (k instanceof Uint8Array) return k;
-  throw new InvalidArgumentError(`a key must be a Uint8Array or a string, got ${k === null ? "null" : typeof k}`);
-}
-
 /** A simple FIFO async mutex. */
 class Mutex {
   private tail: Promise<void> = Promise.resolve();
@@ -338,7 +332,7 @@ export class Store {
   /** The value of `key`, or undefined. Synchronous: reads cached blocks or the file directly. */
   get(key: Key, options?: ReadOptions): Uint8Array | undefined {
     this.checkOpen();
-    const k = checkKey(key);
+    const k = toKey(key);
     const seq = options?.snapshot ? options.snapshot.seq : this.visibleSeq;
     let e = this.mem.get(k, seq);
     for (let i = this.imms.length - 1; e === undefined && i >= 0; i--) e = this.imms[i].mem.get(k, seq);
@@ -415,7 +409,7 @@ export class Store {
 
   put(key: Key, value: Uint8Array | string, options?: WriteOptions): Promise<void> {
     try {
-      const k = checkKey(key);
+      const k = toKey(key);
       const v = toValue(value);
       const g = this.groupFor(options);
       g.builder.add(KIND_PUT, k, v);
@@ -427,7 +421,7 @@ export class Store {
 
   del(key: Key, options?: WriteOptions): Promise<void> {
     try {
-      const k = checkKey(key);
+      const k = toKey(key);
       const g = this.groupFor(options);
       g.builder.add(KIND_DELETE, k, EMPTY);
       return g.promise;
@@ -447,10 +441,10 @@ export class Store {
       for (let i = 0; i < n; i++) {
         const op = ops[i];
         if (op?.type === "put") {
-          keys[i] = checkKey(op.key);
+          keys[i] = toKey(op.key);
           values[i] = toValue(op.value);
         } else if (op?.type === "del") {
-          keys[i] = checkKey(op.key);
+          keys[i] = toKey(op.key);
           values[i] = EMPTY;
         } else {
           throw new InvalidArgumentError(`batch operation ${i} has type ${String(op?.type)}; use "put" or "del"`);
@@ -1092,7 +1086,7 @@ export class Store {
       out = null;
     };
     const add = (pair: Entry) => {
-      const k = checkKey(pair[0]);
+      const k = toKey(pair[0]);
       const v = toValue(pair[1]);
       if (last !== null && compareKeys(k, last) <= 0) {
         throw new InvalidArgumentError(
