@@ -143,6 +143,11 @@ export class BlockCache {
     this.count = 0;
   }
 
+  /** Bytes that can still be cached before anything must be evicted. */
+  room(): number {
+    return this.capacity - this.bytes;
+  }
+
   stats(): BlockCacheStats {
     return { hits: this.hits, misses: this.misses, bytes: this.bytes, capacity: this.capacity, entries: this.count };
   }

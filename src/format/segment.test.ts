@@ -617,3 +617,38 @@ describe("segment corruption", () => {
     corrupt(() => open(b), /index block handle .* outside the file/);
   });
 });
+
+describe("cache-warming readahead", () => {
+  it("a miss while the cache has room caches a run of blocks with one read", () => {
+    const entries = makeEntries(3000, 91, 1);
+    const { contents } = writeSegment(entries, { blockSize: 256 });
+    const cache = new BlockCache(64 << 20);
+    const seg = Segment.open(new MemReadable("/db/000007.seg", contents), { fileNumber: 7, cache });
+    assert.ok(seg.blockCount > 100);
+    for (const e of entries) assert.deepEqual(seg.get(e.key, MAX_SEQ)?.value, e.value);
+    const s = cache.stats();
+    assert.ok(s.misses * 10 < seg.blockCount, `${s.misses} misses for ${seg.blockCount} blocks`);
+    assert.equal(s.entries, seg.blockCount);
+  });
+
+  it("damage in a neighbouring block does not fail a read of a healthy one", () => {
+    const entries = makeEntries(3000, 92, 1);
+    const { contents } = writeSegment(entries, { blockSize: 256 });
+    const damaged = contents.slice();
+    damaged[20_000] ^= 0x01; // a data block within the first read-ahead run, far from the first block
+    const cache = new BlockCache(64 << 20);
+    const seg = Segment.open(new MemReadable("/db/000007.seg", damaged), { fileNumber: 7, cache });
+    assert.deepEqual(seg.get(entries[0].key, MAX_SEQ)?.value, entries[0].value);
+    let corrupt = 0;
+    for (const e of entries) {
+      try {
+        const got = seg.get(e.key, MAX_SEQ);
+        assert.deepEqual(got?.value, e.value);
+      } catch (err) {
+        assert.ok(err instanceof CorruptionError);
+        corrupt++;
+      }
+    }
+    assert.ok(corrupt > 0, "the damaged block is still reported when read");
+  });
+});
