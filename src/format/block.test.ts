@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { seededRandom } from "../fs/random.js";
 import {
   Block,
   BlockBuilder,
@@ -23,16 +24,6 @@ interface Entry {
   value: Uint8Array;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const enc = new TextEncoder();
 const bytes = (s: string) => enc.encode(s);
 
@@ -42,7 +33,7 @@ function cmpEntry(a: Entry, b: Entry): number {
 
 /** Random entries in internal order: shared prefixes, 1-3 versions per key, some deletes and big values. */
 function makeEntries(n: number, seed: number): Entry[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const keys = new Map<string, Uint8Array>();
   while (keys.size < n) {
     const len = 1 + Math.floor(r() * 20);
@@ -114,7 +105,7 @@ function checkBlock(entries: Entry[], block: Block, seed: number): void {
   for (it.seekToLast(); it.valid(); it.prev()) assertAt(it, entries[i], `backward ${i--}`);
   assert.equal(i, -1);
   // Exact seeks, then a few steps each way.
-  const r = rng(seed);
+  const r = seededRandom(seed);
   for (let j = 0; j < entries.length; j++) {
     const e = entries[j];
     it.seek(e.key, e.seq);
@@ -177,7 +168,7 @@ describe("block", () => {
     for (const interval of [1, 3, 16]) {
       const block = build(entries, interval);
       const it = block.iterator();
-      const r = rng(interval);
+      const r = seededRandom(interval);
       let pos = Math.floor(r() * entries.length);
       it.seek(entries[pos].key, entries[pos].seq);
       for (let step = 0; step < 2000; step++) {
@@ -350,7 +341,7 @@ describe("block", () => {
     const entries = makeEntries(80, 6);
     for (const interval of [1, 4, 16]) {
       const good = build(entries, interval).data;
-      const r = rng(interval);
+      const r = seededRandom(interval);
       let detected = 0;
       for (let trial = 0; trial < 1500; trial++) {
         const data = good.slice();

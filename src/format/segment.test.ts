@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { NodeFileSystem } from "../fs/node.js";
+import { seededRandom } from "../fs/random.js";
 import type { ReadableFile, WritableFile } from "../fs/types.js";
 import { BlockCache } from "./block-cache.js";
 import { compareInternal, compareKeys } from "./compare.js";
@@ -88,19 +89,9 @@ interface Entry {
   value: Uint8Array;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** n random entries in internal order: 1-3 versions per key, ~20% deletes, a few values bigger than a block. */
 function makeEntries(n: number, seed: number, versions = 3): Entry[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const keys = new Map<string, Uint8Array>();
   const out: Entry[] = [];
   while (out.length < n) {
@@ -180,7 +171,7 @@ function checkSegment(entries: Entry[], seg: Segment, seed: number): void {
   for (it.seekToLast(); it.valid(); it.prev()) assertAt(it, entries[i], `backward ${i--}`);
   assert.equal(i, -1);
 
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const maxSeq = entries.length * 13 + 10;
   const randomKey = (): Uint8Array => {
     const base = entries[Math.floor(r() * entries.length)].key;
@@ -292,7 +283,7 @@ describe("segment round trip", () => {
   }
 
   it("searches an index whose keys share a long prefix (including keys shorter than it)", () => {
-    const r = rng(8);
+    const r = seededRandom(8);
     const prefix = new TextEncoder().encode("tenant/0042/user/");
     const keyMap = new Map<string, Uint8Array>();
     for (let i = 0; i < 3000; i++) {
@@ -334,7 +325,7 @@ describe("segment round trip", () => {
     const { contents } = writeSegment(entries, { blockSize: 200, restartInterval: 4 });
     const seg = Segment.open(new MemReadable("w", contents), { fileNumber: 1, cache: new BlockCache(1 << 16) });
     const it = seg.iterator();
-    const r = rng(99);
+    const r = seededRandom(99);
     let pos = -1;
     for (let step = 0; step < 3000; step++) {
       if (pos < 0 || pos >= entries.length) {
@@ -361,7 +352,7 @@ describe("segment round trip", () => {
     const deflated = writeSegment(entries, { blockSize: 1024, compression: "deflate" }).contents.length;
     assert.ok(deflated < plain * 0.9, `deflate ${deflated} vs ${plain}`);
     // Incompressible data is stored as is (same size as uncompressed).
-    const r = rng(1);
+    const r = seededRandom(1);
     const random = makeEntries(2000, 3, 1).map((e) => ({
       ...e,
       value: Uint8Array.from({ length: 50 }, () => r() * 256),
