@@ -3,26 +3,12 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { assertAt, type Entry, lowerBound, modelGet } from "../../test/support/internal-entries.js";
 import { seededRandom } from "../fs/random.js";
-import {
-  Block,
-  BlockBuilder,
-  type BlockIterator,
-  LOOKUP_ABSENT,
-  LOOKUP_FOUND,
-  LOOKUP_PAST_END,
-  newBlockLookup,
-} from "./block.js";
+import { Block, BlockBuilder, LOOKUP_ABSENT, LOOKUP_FOUND, LOOKUP_PAST_END, newBlockLookup } from "./block.js";
 import { compareInternal, compareKeys } from "./compare.js";
 import { CorruptionError } from "./errors.js";
-import { type EntryKind, KIND_DELETE, KIND_PUT, MAX_SEQ } from "./internal-iterator.js";
-
-interface Entry {
-  key: Uint8Array;
-  seq: number;
-  kind: EntryKind;
-  value: Uint8Array;
-}
+import { KIND_DELETE, KIND_PUT, MAX_SEQ } from "./internal-iterator.js";
 
 const enc = new TextEncoder();
 const bytes = (s: string) => enc.encode(s);
@@ -63,35 +49,6 @@ function build(entries: Entry[], restartInterval: number): Block {
   const data = b.finish();
   assert.equal(data.length, b.estimatedSize());
   return new Block(data.slice(), "test.block", 0);
-}
-
-function assertAt(it: BlockIterator, e: Entry | undefined, what: string): void {
-  if (e === undefined) {
-    assert.equal(it.valid(), false, `${what}: expected end`);
-    return;
-  }
-  assert.ok(it.valid(), `${what}: expected an entry`);
-  assert.deepEqual(it.key(), e.key, what);
-  assert.equal(it.seq(), e.seq, what);
-  assert.equal(it.kind(), e.kind, what);
-  assert.deepEqual(it.value(), e.value, what);
-}
-
-/** First index with entry >= (key, seq). */
-function lowerBound(entries: Entry[], key: Uint8Array, seq: number): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareInternal(entries[mid].key, entries[mid].seq, key, seq) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function modelGet(entries: Entry[], key: Uint8Array, snap: number): Entry | undefined {
-  const i = lowerBound(entries, key, snap);
-  return i < entries.length && compareKeys(entries[i].key, key) === 0 ? entries[i] : undefined;
 }
 
 function checkBlock(entries: Entry[], block: Block, seed: number): void {

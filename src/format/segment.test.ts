@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { assertAt, type Entry, lowerBound, modelGet } from "../../test/support/internal-entries.js";
 import { NodeFileSystem } from "../fs/node.js";
 import { seededRandom } from "../fs/random.js";
 import type { ReadableFile, WritableFile } from "../fs/types.js";
@@ -14,7 +15,7 @@ import { BlockCache } from "./block-cache.js";
 import { compareInternal, compareKeys } from "./compare.js";
 import { crc32 } from "./crc.js";
 import { CorruptionError } from "./errors.js";
-import { type EntryKind, type InternalIterator, KIND_DELETE, KIND_PUT, MAX_SEQ } from "./internal-iterator.js";
+import { type EntryKind, KIND_DELETE, KIND_PUT, MAX_SEQ } from "./internal-iterator.js";
 import {
   SEGMENT_FOOTER_SIZE,
   Segment,
@@ -82,13 +83,6 @@ class MemReadable implements ReadableFile {
 
 // --- Model --------------------------------------------------------------------------------------
 
-interface Entry {
-  key: Uint8Array;
-  seq: number;
-  kind: EntryKind;
-  value: Uint8Array;
-}
-
 /** n random entries in internal order: 1-3 versions per key, ~20% deletes, a few values bigger than a block. */
 function makeEntries(n: number, seed: number, versions = 3): Entry[] {
   const r = seededRandom(seed);
@@ -122,22 +116,6 @@ function makeEntries(n: number, seed: number, versions = 3): Entry[] {
   return out.sort((a, b) => compareInternal(a.key, a.seq, b.key, b.seq));
 }
 
-function lowerBound(entries: Entry[], key: Uint8Array, seq: number): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareInternal(entries[mid].key, entries[mid].seq, key, seq) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function modelGet(entries: Entry[], key: Uint8Array, snap: number): Entry | undefined {
-  const i = lowerBound(entries, key, snap);
-  return i < entries.length && compareKeys(entries[i].key, key) === 0 ? entries[i] : undefined;
-}
-
 function writeSegment(entries: Entry[], options: SegmentWriterOptions = {}, name = "/db/000007.seg") {
   const file = new MemWritable(name);
   const writer = new SegmentWriter(file, options);
@@ -148,18 +126,6 @@ function writeSegment(entries: Entry[], options: SegmentWriterOptions = {}, name
   assert.equal(props.fileSize, contents.length);
   assert.ok(Math.abs(estimate - contents.length) < contents.length * 0.2 + 200, `estimate ${estimate}`);
   return { file, props, contents };
-}
-
-function assertAt(it: InternalIterator, e: Entry | undefined, what: string): void {
-  if (e === undefined) {
-    assert.equal(it.valid(), false, `${what}: expected end`);
-    return;
-  }
-  assert.ok(it.valid(), `${what}: expected an entry`);
-  assert.deepEqual(it.key(), e.key, what);
-  assert.equal(it.seq(), e.seq, what);
-  assert.equal(it.kind(), e.kind, what);
-  assert.deepEqual(it.value(), e.value, what);
 }
 
 function checkSegment(entries: Entry[], seg: Segment, seed: number): void {
