@@ -5,6 +5,7 @@ export { InvalidArgumentError, StoreClosedError, StoreLockedError, StoreWriteErr
 export type { Durability, StoreOptions } from "./engine/options.js";
 export {
   type BatchOp,
+  type PinnedSegments,
   open,
   type ReadOptions,
   type Snapshot,

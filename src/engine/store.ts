@@ -17,7 +17,6 @@
 
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { BlockCache } from "../format/block-cache.js";
-import { hash32 } from "../format/bloom.js";
 import { compareKeys } from "../format/compare.js";
 import { CorruptionError } from "../format/errors.js";
 import { type EntryKind, type InternalIterator, KIND_DELETE, KIND_PUT } from "../format/internal-iterator.js";
@@ -35,7 +34,7 @@ import {
 } from "./compaction.js";
 import { CompactionWorker } from "./compaction-worker-client.js";
 import { InvalidArgumentError, StoreClosedError, StoreLockedError, StoreWriteError } from "./errors.js";
-import { LevelIterator } from "./level-iterator.js";
+import { getFromLevels, levelIterators } from "./level-reader.js";
 import { Memtable } from "./memtable.js";
 import { MergingIterator } from "./merge-iterator.js";
 import { type Durability, type ResolvedOptions, resolveOptions, type StoreOptions } from "./options.js";
@@ -55,6 +54,16 @@ export type BatchOp = { type: "put"; key: Key; value: Uint8Array | string } | { 
 
 export interface WriteOptions {
   durability?: Durability;
+}
+
+/** Segment files held unchanged for a reader until `release()`; see `Store.pinSegments`. */
+export interface PinnedSegments {
+  files: Array<FileMeta & { path: string }>;
+  /** Number of levels (files carry their level; level-0 files are listed newest first). */
+  levels: number;
+  /** Every sequence number in the files is at most this. */
+  lastSeq: number;
+  release(): void;
 }
 
 export interface ReadOptions {
@@ -319,6 +328,8 @@ export class Store {
     if (this.closed || this.closing) throw new StoreClosedError();
   }
 
+  private readonly segmentFor = (f: FileMeta): Segment => this.segment(f);
+
   private segment(f: FileMeta): Segment {
     let s = this.segments.get(f.number);
     if (!s) {
@@ -337,22 +348,8 @@ export class Store {
     let e = this.mem.get(k, seq);
     for (let i = this.imms.length - 1; e === undefined && i >= 0; i--) e = this.imms[i].mem.get(k, seq);
     if (e !== undefined) return e.kind === KIND_PUT ? e.value : undefined;
-    const levels = this.versions.current.levels;
-    const hash = hash32(k, 0, k.length); // for every file's bloom filter
-    for (const f of levels[0]) {
-      if (compareKeys(k, f.smallest) < 0 || compareKeys(k, f.largest) > 0) continue;
-      const r = this.segment(f).getHashed(k, hash, seq);
-      if (r !== undefined) return r.kind === KIND_PUT ? r.value : undefined;
-    }
-    for (let l = 1; l < levels.length; l++) {
-      const files = levels[l];
-      if (files.length === 0) continue;
-      const i = Version.findFile(files, k);
-      if (i >= files.length || compareKeys(files[i].smallest, k) > 0) continue;
-      const r = this.segment(files[i]).getHashed(k, hash, seq);
-      if (r !== undefined) return r.kind === KIND_PUT ? r.value : undefined;
-    }
-    return undefined;
+    const r = getFromLevels(this.versions.current.levels, k, seq, this.segmentFor);
+    return r !== undefined && r.kind === KIND_PUT ? r.value : undefined;
   }
 
   getMany(keys: readonly Key[], options?: ReadOptions): (Uint8Array | undefined)[] {
@@ -365,12 +362,7 @@ export class Store {
     const version = this.versions.ref();
     const children: InternalIterator[] = [this.mem.iterator()];
     for (let i = this.imms.length - 1; i >= 0; i--) children.push(this.imms[i].mem.iterator());
-    for (const f of version.levels[0]) children.push(this.segment(f).iterator());
-    for (let l = 1; l < version.levels.length; l++) {
-      if (version.levels[l].length > 0) {
-        children.push(new LevelIterator(version.levels[l], (f) => this.segment(f).iterator()));
-      }
-    }
+    children.push(...levelIterators(version.levels, this.segmentFor));
     const readSeq = options.snapshot ? options.snapshot.seq : this.visibleSeq;
     const it = new StoreIterator(new MergingIterator(children), readSeq, options, (self) => {
       this.iterators.delete(self);
@@ -1246,6 +1238,33 @@ export class Store {
     } finally {
       if (this.versions.unref(version) && !this.closed) this.deleteObsoleteFiles();
     }
+  }
+
+  /**
+   * Flushes the memtable and pins the current segment files: they stay on disk, unchanged, until
+   * `release()` (a pack copies them byte for byte). Levels are listed as the store reads them.
+   */
+  pinSegments(): Promise<PinnedSegments> {
+    try {
+      this.checkOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.track(async () => {
+      await this.flushNow();
+      const version = this.versions.ref();
+      let released = false;
+      return {
+        files: version.files().map((f) => ({ ...f, path: joinPath(this.dir, segmentFileName(f.number)) })),
+        levels: version.levels.length,
+        lastSeq: this.visibleSeq,
+        release: () => {
+          if (released) return;
+          released = true;
+          if (this.versions.unref(version) && !this.closed) this.deleteObsoleteFiles();
+        },
+      };
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
