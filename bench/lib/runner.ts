@@ -30,7 +30,11 @@ export interface ResultRow {
   detail: string;
   status: RowStatus;
   note?: string;
-  /** ops/s of each measured repetition (warm-up excluded). */
+  /** The samples' unit; "ops/s" when absent (the engine suite). */
+  unit?: string;
+  /** The row's data-set size, where a suite runs several; the run's `n` when absent. */
+  n?: number;
+  /** The value of each measured repetition (warm-up excluded), in `unit`. */
   samples: number[];
   median: number;
   min: number;
@@ -44,7 +48,7 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-function maybeGc(): void {
+export function maybeGc(): void {
   // Only with `node --expose-gc`: start every measurement from a collected heap.
   const g = (globalThis as { gc?: () => void }).gc;
   if (typeof g === "function") g();
@@ -242,14 +246,14 @@ export interface JsonRecord {
 
 export function jsonRecords(
   rows: readonly ResultRow[],
-  meta: { suite: string; n: number; commit: string; machine: MachineInfo },
+  meta: { suite: string; n?: number; commit: string; machine: MachineInfo },
 ): JsonRecord[] {
   const num = (x: number) => (Number.isFinite(x) ? x : null);
   return rows.map((r) => ({
     suite: meta.suite,
     workload: r.workload,
     system: r.system,
-    unit: "ops/s",
+    unit: r.unit ?? "ops/s",
     repetitions: r.samples.length,
     samples: r.samples,
     median: num(r.median),
@@ -259,7 +263,7 @@ export function jsonRecords(
     detail: r.detail,
     status: r.status,
     ...(r.note === undefined ? {} : { note: r.note }),
-    n: meta.n,
+    n: r.n ?? meta.n ?? Number.NaN,
     commit: meta.commit,
     node: process.version,
     machine: meta.machine,

@@ -1,6 +1,6 @@
 // The `shale` command: parses arguments (node:util parseArgs) and runs a subcommand.
 //   shale demo [--dir DIR] [--n N]     open a store on embedded defaults and show what it does
-//   shale bench <suite> [options]      run a benchmark suite from bench/ (engine, ...)
+//   shale bench <suite> [options]      run a benchmark suite from bench/ (engine, tables)
 //   shale stats --dir DIR              print a store's levels, files and counters
 
 import { spawnSync } from "node:child_process";
@@ -15,7 +15,7 @@ const USAGE = `usage: shale <command> [options]
 commands:
   demo [--dir DIR] [--n N]     open a store (default ./shale-data/engine), write, read, scan and report
   bench <suite> [--quick] [--json] [...]
-                               benchmark a suite side by side with its peers (suites: engine)
+                               benchmark a suite side by side with its peers (suites: engine, tables)
   stats --dir DIR              print a store's levels, files and counters
   help                         this text
 `;
@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
       const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
       const script = join(root, "bench", `${suite}.ts`);
       if (!existsSync(script)) {
-        process.stderr.write(`shale bench: no suite "${suite}" (looked for ${script}); suites: engine\n`);
+        process.stderr.write(`shale bench: no suite "${suite}" (looked for ${script}); suites: engine, tables\n`);
         return 2;
       }
       const r = spawnSync(process.execPath, ["--import", "tsx", script, ...args], { stdio: "inherit", cwd: root });
