@@ -1,0 +1,235 @@
+// The record value codec: the fields outside the primary key, written positionally in schema order
+// behind a presence bitmap, with no field names and no type tags (the schema has them). A json field
+// is kept as its UTF-8 text and read back as a RawJson, so a face can splice the stored bytes into a
+// response without parsing and re-serializing them. The format is in docs/format.md ("Records").
+//
+//   value   := bitmap field*          bitmap: ceil(n/8) bytes, bit i set = value field i present
+//   string  := varint(len) utf8       bytes, json: the same with raw bytes / JSON text
+//   int     := svarint                first byte: continuation, sign, 6 magnitude bits; then 7 per byte
+//   bigint  := varint(len) decimal-ascii
+//   float   := 8 bytes little-endian IEEE 754
+//   bool    := 1 byte (0 or 1)
+
+import { InvalidArgumentError } from "../engine/errors.js";
+import { CorruptionError } from "../format/errors.js";
+import type { FieldType, ResolvedField, ResolvedSchema } from "./schema.js";
+import { type ByteWriter, decodeText } from "./tuple.js";
+
+/** A stored JSON value as its UTF-8 text. `value` parses it once, on first use. */
+export class RawJson {
+  private parsed: unknown;
+  private hasParsed = false;
+  constructor(readonly bytes: Uint8Array) {}
+
+  /** Wraps a value as JSON text (what a write does with a plain value in a json field). */
+  static from(value: unknown): RawJson {
+    if (value instanceof RawJson) return value;
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new InvalidArgumentError(`${String(value)} is not representable as JSON`);
+    const r = new RawJson(utf8.encode(text));
+    r.parsed = value;
+    r.hasParsed = true;
+    return r;
+  }
+
+  get text(): string {
+    return decoder.decode(this.bytes);
+  }
+
+  get value(): unknown {
+    if (!this.hasParsed) {
+      this.parsed = JSON.parse(this.text);
+      this.hasParsed = true;
+    }
+    return this.parsed;
+  }
+
+  toJSON(): unknown {
+    return this.value;
+  }
+}
+
+/** A row as the caller sees it: field name to value. */
+export type Row = Record<string, unknown>;
+
+const utf8 = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+
+function typeError(table: string, f: ResolvedField, v: unknown, want: string): never {
+  const got = v === null ? "null" : v instanceof Uint8Array ? "bytes" : typeof v;
+  throw new InvalidArgumentError(`table ${JSON.stringify(table)}: field ${f.name} must be ${want}, got ${got}`);
+}
+
+/** Checks one field's value against its type; returns the value to store (json becomes RawJson). */
+export function checkField(table: string, f: ResolvedField, v: unknown): unknown {
+  if (v === undefined || v === null) {
+    if (!f.optional) throw new InvalidArgumentError(`table ${JSON.stringify(table)}: field ${f.name} is required`);
+    return null;
+  }
+  switch (f.type) {
+    case "string":
+      if (typeof v !== "string") typeError(table, f, v, "a string");
+      return v;
+    case "int":
+      if (!Number.isSafeInteger(v)) typeError(table, f, v, "a safe integer");
+      return v;
+    case "bigint":
+      if (typeof v !== "bigint") typeError(table, f, v, "a bigint");
+      return v;
+    case "float":
+      if (typeof v !== "number") typeError(table, f, v, "a number");
+      return v;
+    case "bool":
+      if (typeof v !== "boolean") typeError(table, f, v, "a boolean");
+      return v;
+    case "bytes":
+      if (!(v instanceof Uint8Array)) typeError(table, f, v, "a Uint8Array");
+      return v;
+    case "json":
+      return RawJson.from(v);
+  }
+}
+
+function writeSvarint(w: ByteWriter, x: number): void {
+  const negative = x < 0 || Object.is(x, -0);
+  let m = negative ? -x : x;
+  w.ensure(9);
+  const buf = w.buf;
+  let b = (m % 64) | (negative ? 0x40 : 0);
+  m = Math.floor(m / 64);
+  while (m > 0) {
+    buf[w.pos++] = b | 0x80;
+    b = m % 128;
+    m = Math.floor(m / 128);
+  }
+  buf[w.pos++] = b;
+}
+
+function writeField(w: ByteWriter, type: FieldType, v: unknown): void {
+  switch (type) {
+    case "string": {
+      const s = v as string;
+      // Reserve a one-byte length when it fits; shift the text if the length needed more.
+      const start = w.pos;
+      w.byte(0);
+      w.utf8(s, false);
+      const len = w.pos - start - 1;
+      if (len < 0x80) {
+        w.buf[start] = len;
+      } else {
+        const text = w.buf.slice(start + 1, w.pos);
+        w.pos = start;
+        w.varint(len);
+        w.bytes(text);
+      }
+      return;
+    }
+    case "int":
+      writeSvarint(w, v as number);
+      return;
+    case "bigint": {
+      const s = (v as bigint).toString();
+      w.varint(s.length);
+      w.utf8(s, false);
+      return;
+    }
+    case "float":
+      w.ensure(8);
+      f64[0] = v as number;
+      for (let i = 0; i < 8; i++) w.buf[w.pos++] = f64Bytes[i];
+      return;
+    case "bool":
+      w.byte(v ? 1 : 0);
+      return;
+    case "bytes": {
+      const b = v as Uint8Array;
+      w.varint(b.length);
+      w.bytes(b);
+      return;
+    }
+    case "json": {
+      const b = (v as RawJson).bytes;
+      w.varint(b.length);
+      w.bytes(b);
+      return;
+    }
+  }
+}
+
+/** Writes the value part of a row whose fields were already checked (see `checkField`). */
+export function encodeValue(w: ByteWriter, s: ResolvedSchema, row: Row): void {
+  const fields = s.valueFields;
+  const n = fields.length;
+  const bitmapStart = w.pos;
+  const bitmapBytes = (n + 7) >> 3;
+  w.ensure(bitmapBytes);
+  for (let i = 0; i < bitmapBytes; i++) w.buf[w.pos++] = 0;
+  for (let i = 0; i < n; i++) {
+    const f = fields[i];
+    const v = row[f.name];
+    if (v === null || v === undefined) continue;
+    w.buf[bitmapStart + (i >> 3)] |= 1 << (i & 7);
+    writeField(w, f.type, v);
+  }
+}
+
+/** Reads a value written by `encodeValue` into `row`; absent optional fields become null. */
+export function decodeValue(s: ResolvedSchema, buf: Uint8Array, start: number, end: number, row: Row): void {
+  const fields = s.valueFields;
+  const n = fields.length;
+  let p = start + ((n + 7) >> 3);
+  if (p > end) throw new CorruptionError("record", "record value shorter than its presence bitmap");
+  for (let i = 0; i < n; i++) {
+    const f = fields[i];
+    if ((buf[start + (i >> 3)] & (1 << (i & 7))) === 0) {
+      row[f.name] = null;
+      continue;
+    }
+    switch (f.type) {
+      case "string":
+      case "bytes":
+      case "json":
+      case "bigint": {
+        let len = 0;
+        let shift = 1;
+        let b: number;
+        do {
+          b = buf[p++];
+          len += (b & 0x7f) * shift;
+          shift *= 128;
+        } while (b & 0x80);
+        if (p + len > end) throw new CorruptionError("record", `field ${f.name} runs past the end of the record`);
+        if (f.type === "string") row[f.name] = decodeText(buf, p, p + len);
+        else if (f.type === "bytes") row[f.name] = buf.subarray(p, p + len);
+        else if (f.type === "json") row[f.name] = new RawJson(buf.subarray(p, p + len));
+        else row[f.name] = BigInt(decodeText(buf, p, p + len));
+        p += len;
+        break;
+      }
+      case "int": {
+        let b = buf[p++];
+        const negative = (b & 0x40) !== 0;
+        let m = b & 0x3f;
+        let scale = 64;
+        while (b & 0x80) {
+          b = buf[p++];
+          m += (b & 0x7f) * scale;
+          scale *= 128;
+        }
+        row[f.name] = negative ? -m : m;
+        break;
+      }
+      case "float":
+        for (let j = 0; j < 8; j++) f64Bytes[j] = buf[p + j];
+        row[f.name] = f64[0];
+        p += 8;
+        break;
+      case "bool":
+        row[f.name] = buf[p++] === 1;
+        break;
+    }
+  }
+  if (p > end) throw new CorruptionError("record", "record value cut short");
+}
