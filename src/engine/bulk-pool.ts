@@ -1,0 +1,202 @@
+// The bulk worker pool: two worker threads (bulk-worker.ts) shared by everything in the process
+// that sorts packed runs or builds segment files from them (sortRuns in bulk-sort.ts,
+// Store.ingestRuns).
+// One pool per process, because the machine has few cores and starting a worker costs tens of
+// milliseconds (hundreds when it must load TypeScript sources).
+//
+// The workers start on first use (or on `prestartBulkWorkers()`), are unreferenced while idle so
+// they never keep the process alive, and are terminated when the last store that used them closes
+// (they start again if needed). Jobs queue in the pool; each worker holds at most two, so one's
+// fdatasync overlaps the next one's encoding. Runs travel in SharedArrayBuffers: posting them
+// copies nothing.
+
+import type { Worker } from "node:worker_threads";
+import { reviveError, startEngineWorker, type WorkerError } from "./compaction-worker-client.js";
+import type { PackedRun } from "./packed-run.js";
+import type { ChunkJob } from "./run-build.js";
+import type { FileMeta } from "./version.js";
+
+export type BulkRequest =
+  | { id: number; type: "sort"; run: PackedRun; index: number }
+  | { id: number; type: "build"; job: ChunkJob };
+type BulkJob = { type: "sort"; run: PackedRun; index: number } | { type: "build"; job: ChunkJob };
+
+interface Pending {
+  job: BulkJob;
+  resolve: (r: unknown) => void;
+  reject: (e: Error) => void;
+  /** Checked when the job is about to start; a cancelled job is rejected without running. */
+  cancelled?: () => boolean;
+}
+
+interface Slot {
+  worker: Worker;
+  running: Map<number, Pending>;
+}
+
+/** Jobs a worker holds at once. */
+const PER_WORKER = 2;
+
+export class BulkJobCancelledError extends Error {
+  constructor() {
+    super("bulk job cancelled before it started");
+    this.name = "BulkJobCancelledError";
+  }
+}
+
+export class BulkPool {
+  private readonly slots: Array<Slot | null>;
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private leases = 0;
+  private stopWhenIdle = false;
+
+  constructor(readonly size = 2) {
+    this.slots = Array.from({ length: size }, () => null);
+  }
+
+  /** Starts any worker not running yet (they stay unreferenced until given work). */
+  prestart(): void {
+    for (let i = 0; i < this.size; i++) if (!this.slots[i]) this.startSlot(i);
+  }
+
+  /** Sorts a run (SharedArrayBuffer-backed) on a worker: the sorted run, or null if it was in order. */
+  sort(run: PackedRun, index = 0): Promise<PackedRun | null> {
+    return this.submit({ type: "sort", run, index }) as Promise<PackedRun | null>;
+  }
+
+  /** Writes one chunk as a segment file on a worker (see run-build.ts); skipped if `cancelled()` when it comes up. */
+  build(job: ChunkJob, cancelled?: () => boolean): Promise<FileMeta> {
+    return this.submit({ type: "build", job }, cancelled) as Promise<FileMeta>;
+  }
+
+  /**
+   * Registers a user that wants the workers stopped when it is done (a store); the returned
+   * function ends the lease. When the last lease ends the workers are terminated once idle.
+   */
+  lease(): () => void {
+    this.leases++;
+    this.stopWhenIdle = false;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.leases === 0) {
+        this.stopWhenIdle = true;
+        this.maybeStop();
+      }
+    };
+  }
+
+  /** Jobs running or queued. */
+  get busy(): number {
+    let n = this.queue.length;
+    for (const s of this.slots) if (s) n += s.running.size;
+    return n;
+  }
+
+  /** Terminates the workers now; running and queued jobs fail. */
+  terminate(): void {
+    const err = new Error("the bulk worker pool was terminated");
+    for (const p of this.queue.splice(0)) p.reject(err);
+    for (let i = 0; i < this.size; i++) this.killSlot(i, err);
+  }
+
+  private submit(job: BulkJob, cancelled?: () => boolean): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject, cancelled });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      // The least loaded worker (starting one if a slot is empty) that has room.
+      let best = -1;
+      let bestLoad = PER_WORKER;
+      for (let i = 0; i < this.size; i++) {
+        const load = this.slots[i]?.running.size ?? 0;
+        if (load < bestLoad) {
+          best = i;
+          bestLoad = load;
+        }
+      }
+      if (best < 0) return;
+      const p = this.queue.shift() as Pending;
+      if (p.cancelled?.()) {
+        p.reject(new BulkJobCancelledError());
+        continue;
+      }
+      let slot = this.slots[best];
+      if (!slot) slot = this.startSlot(best);
+      const id = this.nextId++;
+      slot.running.set(id, p);
+      slot.worker.ref();
+      const msg: BulkRequest = p.job.type === "sort" ? { id, ...p.job } : { id, ...p.job };
+      try {
+        slot.worker.postMessage(msg);
+      } catch (err) {
+        slot.running.delete(id);
+        p.reject(err as Error);
+      }
+    }
+  }
+
+  private startSlot(i: number): Slot {
+    const worker = startEngineWorker("bulk-worker", { bundle: true });
+    const slot: Slot = { worker, running: new Map() };
+    this.slots[i] = slot;
+    worker.unref();
+    worker.on("message", (msg: { id: number; result?: unknown; error?: WorkerError }) => {
+      const p = slot.running.get(msg.id);
+      if (!p) return;
+      slot.running.delete(msg.id);
+      if (slot.running.size === 0) worker.unref();
+      if (msg.error) p.reject(reviveError(msg.error));
+      else p.resolve(msg.result ?? null);
+      this.pump();
+      this.maybeStop();
+    });
+    const fail = (err: Error) => {
+      if (this.slots[i] !== slot) return;
+      this.slots[i] = null;
+      for (const p of slot.running.values()) p.reject(err);
+      slot.running.clear();
+      this.pump();
+    };
+    worker.on("error", (err) => fail(err));
+    worker.on("exit", (code) => fail(new Error(`a bulk worker thread exited (code ${code})`)));
+    return slot;
+  }
+
+  private killSlot(i: number, err: Error): void {
+    const slot = this.slots[i];
+    if (!slot) return;
+    this.slots[i] = null;
+    for (const p of slot.running.values()) p.reject(err);
+    slot.running.clear();
+    void slot.worker.terminate();
+  }
+
+  private maybeStop(): void {
+    if (!this.stopWhenIdle || this.leases > 0 || this.busy > 0) return;
+    this.stopWhenIdle = false;
+    for (let i = 0; i < this.size; i++) this.killSlot(i, new Error("the bulk worker pool was stopped"));
+  }
+}
+
+let shared: BulkPool | null = null;
+
+/** The process's bulk worker pool (created on first use; workers start on first job). */
+export function bulkPool(): BulkPool {
+  if (!shared) shared = new BulkPool(2);
+  return shared;
+}
+
+/**
+ * Starts the bulk worker threads now rather than on the first job: call it before encoding runs
+ * on the main thread, and the workers' start-up overlaps that work.
+ */
+export function prestartBulkWorkers(): void {
+  bulkPool().prestart();
+}
