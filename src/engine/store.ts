@@ -23,6 +23,7 @@ import { type EntryKind, type InternalIterator, KIND_DELETE, KIND_PUT } from "..
 import { Segment, SegmentWriter } from "../format/segment.js";
 import { NodeFileSystem } from "../fs/node.js";
 import { type FileSystem, FsError, joinPath } from "../fs/types.js";
+import { BulkJobCancelledError, bulkPool } from "./bulk-pool.js";
 import {
   type CompactionJob,
   type CompactionPick,
@@ -38,6 +39,8 @@ import { getFromLevels, levelIterators } from "./level-reader.js";
 import { Memtable } from "./memtable.js";
 import { MergingIterator } from "./merge-iterator.js";
 import { type Durability, type ResolvedOptions, resolveOptions, type StoreOptions } from "./options.js";
+import { checkRunShape, type PackedRun, toSharedRun } from "./packed-run.js";
+import { type ChunkJob, checkCuts, planChunks, writeChunk } from "./run-build.js";
 import {
   type Entry,
   type IteratorOptions,
@@ -200,6 +203,8 @@ export class Store {
   private readonly pendingOutputs = new Set<number>();
   private readonly compactPointers: (Uint8Array | undefined)[] = [];
   private worker: CompactionWorker | null = null;
+  /** Held once this store has used the bulk worker pool; released on close (see bulk-pool.ts). */
+  private bulkLease: (() => void) | null = null;
 
   // readers
   private readonly snapshots = new Map<number, number>();
@@ -1111,15 +1116,7 @@ export class Store {
       finish();
       await Promise.all(syncing);
       for (const f of toSync.splice(0)) f.close();
-      if (files.length === 0) return { entries: 0, files: 0, level: -1 };
-      await this.fs.syncDir(this.dir);
-      // Every write issued before this ingest gets a lower sequence number than the ingest.
-      if (before) await before.promise.catch(() => undefined);
-      const level = await this.installIngested(files);
-      this.counters.ingests++;
-      this.counters.ingestEntries += entries;
-      for (const f of files) this.counters.ingestBytes += f.size;
-      return { entries, files: files.length, level };
+      return await this.installIngestedFiles(files, entries, before);
     } catch (err) {
       for (const f of [...toSync, ...(out ? [out] : [])]) {
         try {
@@ -1128,20 +1125,141 @@ export class Store {
           // failing anyway
         }
       }
-      // After a manifest failure the edit naming these files may be on disk: keep them.
-      if (!this.versions.failure) {
-        for (const p of written) {
-          try {
-            this.fs.unlink(p);
-          } catch {
-            // swept on the next open
-          }
-        }
-      }
+      this.discardIngestedFiles(written);
       throw err;
     } finally {
       for (const f of files) this.pendingOutputs.delete(f.number);
       if (outNumber) this.pendingOutputs.delete(outNumber);
+    }
+  }
+
+  /**
+   * The end of every ingest: with its segment files written and synced (in key order), syncs the
+   * directory and installs them in one step, after every write issued before the ingest.
+   */
+  private async installIngestedFiles(
+    files: FileMeta[],
+    entries: number,
+    before: Group | null,
+  ): Promise<{ entries: number; files: number; level: number }> {
+    if (files.length === 0) return { entries: 0, files: 0, level: -1 };
+    await this.fs.syncDir(this.dir);
+    // Every write issued before this ingest gets a lower sequence number than the ingest.
+    if (before) await before.promise.catch(() => undefined);
+    const level = await this.installIngested(files);
+    this.counters.ingests++;
+    this.counters.ingestEntries += entries;
+    for (const f of files) this.counters.ingestBytes += f.size;
+    return { entries, files: files.length, level };
+  }
+
+  /** Removes the files of a failed ingest. */
+  private discardIngestedFiles(paths: string[]): void {
+    // After a manifest failure the edit naming these files may be on disk: keep them.
+    if (this.versions.failure) return;
+    for (const p of paths) {
+      try {
+        this.fs.unlink(p);
+      } catch {
+        // swept on the next open
+      }
+    }
+  }
+
+  /**
+   * Bulk-loads packed runs (see packed-run.ts): like `ingest`, all or nothing, as one atomic step
+   * with one sequence number, at the deepest level where nothing overlaps. Each run must be sorted
+   * with strictly increasing keys, and each run's keys must all be below the next run's (empty
+   * runs are skipped): sort them with `sortRuns` first. A key out of order or repeated is an
+   * InvalidArgumentError naming the run and entry, and nothing is installed.
+   *
+   * The runs are cut into chunks of at most `targetFileSize` bytes (smaller when that keeps both
+   * workers busy), each written as one segment file and fdatasync'd, in parallel on the bulk worker
+   * threads when the store is on the real file system (inline on the main thread otherwise). Runs
+   * in SharedArrayBuffers are read in place; others are copied into shared memory once. The runs
+   * are not modified and may be reused once the promise settles.
+   */
+  ingestRuns(runs: PackedRun[]): Promise<{ entries: number; files: number; level: number }> {
+    try {
+      this.checkOpen();
+      if (this.bgError) throw this.writeError();
+      if (!Array.isArray(runs)) throw new InvalidArgumentError("ingestRuns needs an array of packed runs");
+      for (let i = 0; i < runs.length; i++) checkRunShape(runs[i], i);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const before = this.lastIssued();
+    return this.track(() => this.ingestRunsNow(runs, before));
+  }
+
+  private async ingestRunsNow(
+    input: PackedRun[],
+    before: Group | null,
+  ): Promise<{ entries: number; files: number; level: number }> {
+    const useWorkers = this.fs instanceof NodeFileSystem;
+    const pool = useWorkers ? bulkPool() : null;
+    if (pool && !this.bulkLease) this.bulkLease = pool.lease();
+    const runs = useWorkers ? input.map(toSharedRun) : input;
+    const chunks = planChunks(runs, this.opts.targetFileSize, pool ? 2 * pool.size : 1);
+    checkCuts(runs, chunks);
+    let entries = 0;
+    for (const r of runs) entries += r.count;
+    const numbers: number[] = [];
+    const written: string[] = [];
+    const segment = this.segmentOptions();
+    try {
+      for (const _ of chunks) {
+        const n = this.versions.newFileNumber();
+        this.pendingOutputs.add(n);
+        numbers.push(n);
+      }
+      const jobs: ChunkJob[] = chunks.map((c, i) => ({
+        dir: this.dir,
+        fileNumber: numbers[i],
+        run: runs[c.runIndex],
+        runIndex: c.runIndex,
+        start: c.start,
+        end: c.end,
+        segment,
+      }));
+      let files: FileMeta[];
+      if (pool) {
+        let failed = false;
+        const results = await Promise.allSettled(
+          jobs.map((job) =>
+            pool
+              .build(job, () => failed)
+              .then(
+                (meta) => {
+                  written.push(joinPath(this.dir, segmentFileName(meta.number)));
+                  return meta;
+                },
+                (err: unknown) => {
+                  failed = true;
+                  throw err;
+                },
+              ),
+          ),
+        );
+        // The first failure in key order, not one that only followed it (a cancelled job).
+        const bad = results.find((r) => r.status === "rejected" && !(r.reason instanceof BulkJobCancelledError));
+        if (bad) throw (bad as PromiseRejectedResult).reason;
+        files = results.map((r) => (r as PromiseFulfilledResult<FileMeta>).value);
+      } else {
+        files = [];
+        for (const job of jobs) {
+          const meta = await writeChunk(this.fs, job, { yieldEvery: () => yieldToLoop() });
+          written.push(joinPath(this.dir, segmentFileName(meta.number)));
+          files.push(meta);
+          await yieldToLoop();
+        }
+      }
+      return await this.installIngestedFiles(files, entries, before);
+    } catch (err) {
+      this.discardIngestedFiles(written);
+      throw err;
+    } finally {
+      for (const n of numbers) this.pendingOutputs.delete(n);
     }
   }
 
@@ -1391,6 +1509,8 @@ export class Store {
     this.relaxedTimer = null;
     if (this.worker) this.worker.terminate();
     this.worker = null;
+    this.bulkLease?.();
+    this.bulkLease = null;
     for (const s of [...this.shards, ...this.imms.flatMap((m) => m.shards)]) {
       try {
         s?.close();

@@ -1,0 +1,197 @@
+// Building segment files from sorted packed runs, for Store.ingestRuns: how the runs are cut into
+// chunks (one segment file each), the cheap order checks at the cuts, and the job that writes one
+// chunk. The job is plain code over a FileSystem, so it runs on a bulk worker thread with the real
+// file system (bulk-worker.ts) or on the main thread with any other.
+
+import { compareRange } from "../format/compare.js";
+import { KIND_PUT } from "../format/internal-iterator.js";
+import { SegmentWriter } from "../format/segment.js";
+import { type FileSystem, joinPath } from "../fs/types.js";
+import type { SegmentOptions } from "./compaction.js";
+import { InvalidArgumentError } from "./errors.js";
+import { checkRunOffsets, type PackedRun } from "./packed-run.js";
+import { type FileMeta, segmentFileName } from "./version.js";
+
+/** Entries [start, end) of run `runIndex`, to become one segment file. */
+export interface RunChunk {
+  runIndex: number;
+  start: number;
+  end: number;
+}
+
+/** Everything a worker needs to write one chunk (the run's arrays are shared, not copied). */
+export interface ChunkJob {
+  dir: string;
+  fileNumber: number;
+  run: PackedRun;
+  runIndex: number;
+  start: number;
+  end: number;
+  segment: SegmentOptions;
+}
+
+/** Bytes counted per entry on top of its key and value when sizing chunks (block and index overhead). */
+const ENTRY_OVERHEAD = 8;
+
+function entryBytesBefore(run: PackedRun, i: number): number {
+  const ko = run.keyOffsets;
+  let b = ko[i] - ko[0] + ENTRY_OVERHEAD * i;
+  if (run.valueOffsets) b += run.valueOffsets[i] - run.valueOffsets[0];
+  return b;
+}
+
+/**
+ * Cuts the runs into chunks of about `chunkBytes` bytes of keys and values (never fewer than
+ * `minChunks` in all when the runs hold at least `minChunks * 4096` entries, so every worker gets
+ * work). Chunks come in key order; empty runs give none.
+ */
+export function planChunks(runs: PackedRun[], targetBytes: number, minChunks: number): RunChunk[] {
+  let total = 0;
+  let entries = 0;
+  for (const r of runs) {
+    total += entryBytesBefore(r, r.count);
+    entries += r.count;
+  }
+  let chunkBytes = Math.max(1, targetBytes);
+  if (entries >= minChunks * 4096 && total / chunkBytes < minChunks) chunkBytes = Math.max(1, total / minChunks);
+  const chunks: RunChunk[] = [];
+  runs.forEach((run, runIndex) => {
+    const n = run.count;
+    if (n === 0) return;
+    const bytes = entryBytesBefore(run, n);
+    const pieces = Math.min(n, Math.max(1, Math.ceil(bytes / chunkBytes - 1e-9)));
+    let start = 0;
+    for (let p = 1; p <= pieces; p++) {
+      let end = n;
+      if (p < pieces) {
+        // The first entry at or past this piece's share of the bytes.
+        const goal = (bytes * p) / pieces;
+        let lo = start + 1;
+        let hi = n - (pieces - p);
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (entryBytesBefore(run, mid) < goal) lo = mid + 1;
+          else hi = mid;
+        }
+        end = lo;
+      }
+      chunks.push({ runIndex, start, end });
+      start = end;
+    }
+  });
+  return chunks;
+}
+
+function keyOrderError(runIndex: number, entry: number, what: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `ingestRuns needs strictly increasing keys: run ${runIndex}, entry ${entry}: ${what} (sort runs with sortRuns, and make them disjoint and in order)`,
+  );
+}
+
+/**
+ * The order checks no chunk job makes: across every cut inside a run, and from each non-empty run's
+ * last key to the next non-empty run's first key. O(chunks + runs).
+ */
+export function checkCuts(runs: PackedRun[], chunks: RunChunk[]): void {
+  let prev = -1;
+  for (let r = 0; r < runs.length; r++) {
+    const run = runs[r];
+    if (run.count === 0) continue;
+    if (prev >= 0) {
+      const p = runs[prev];
+      const pk = p.keyOffsets;
+      const ko = run.keyOffsets;
+      if (compareRange(p.keys, pk[p.count - 1], pk[p.count], run.keys, ko[0], ko[1]) >= 0) {
+        throw keyOrderError(r, 0, `its first key is not greater than the last key of run ${prev}`);
+      }
+    }
+    prev = r;
+  }
+  for (const c of chunks) {
+    if (c.start === 0) continue;
+    const run = runs[c.runIndex];
+    const ko = run.keyOffsets;
+    const i = c.start;
+    if (compareRange(run.keys, ko[i - 1], ko[i], run.keys, ko[i], ko[i + 1]) >= 0) {
+      throw keyOrderError(c.runIndex, i, `its key is not greater than entry ${i - 1}'s`);
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+export interface ChunkHooks {
+  /** Called every 64K entries; the main-thread runner yields to the event loop here. */
+  yieldEvery?: () => Promise<void>;
+}
+
+/**
+ * Writes entries [start, end) of the run as one segment file (every entry a put with sequence 0;
+ * the store gives the file a global sequence number when it installs it), fdatasyncs and closes
+ * it. Keys must be strictly increasing: the segment writer checks each against the one before,
+ * and a failure is reported as an InvalidArgumentError naming the run and entry. On any error the
+ * file is removed.
+ */
+export async function writeChunk(fs: FileSystem, job: ChunkJob, hooks: ChunkHooks = {}): Promise<FileMeta> {
+  const { run, runIndex, start, end } = job;
+  checkRunOffsets(run, runIndex, start, end);
+  const path = joinPath(job.dir, segmentFileName(job.fileNumber));
+  const out = fs.openWrite(path, { truncate: true });
+  try {
+    const writer = new SegmentWriter(out, job.segment);
+    const keys = run.keys;
+    const ko = run.keyOffsets;
+    const values = run.values ?? EMPTY;
+    const vo = run.valueOffsets;
+    let i = start;
+    try {
+      if (vo === undefined) {
+        for (; i < end; i++) {
+          writer.add(keys, ko[i], ko[i + 1], 0, KIND_PUT, EMPTY, 0, 0);
+          if (hooks.yieldEvery && ((i - start) & 0xffff) === 0xffff) await hooks.yieldEvery();
+        }
+      } else {
+        for (; i < end; i++) {
+          writer.add(keys, ko[i], ko[i + 1], 0, KIND_PUT, values, vo[i], vo[i + 1]);
+          if (hooks.yieldEvery && ((i - start) & 0xffff) === 0xffff) await hooks.yieldEvery();
+        }
+      }
+    } catch (err) {
+      // The writer refuses a key not above the one before it: say which entry, in the caller's terms.
+      if (i > start && i < end && compareRange(keys, ko[i - 1], ko[i], keys, ko[i], ko[i + 1]) >= 0) {
+        const c = compareRange(keys, ko[i - 1], ko[i], keys, ko[i], ko[i + 1]);
+        throw keyOrderError(
+          runIndex,
+          i,
+          c === 0 ? `a duplicate of entry ${i - 1}` : `its key is smaller than entry ${i - 1}'s`,
+        );
+      }
+      throw err;
+    }
+    const props = writer.finish();
+    await out.sync();
+    out.close();
+    return {
+      number: job.fileNumber,
+      level: 0,
+      size: props.fileSize,
+      smallest: props.smallestKey.slice(),
+      largest: props.largestKey.slice(),
+      minSeq: 0,
+      maxSeq: 0,
+      entries: props.entries,
+    };
+  } catch (err) {
+    try {
+      out.close();
+    } catch {
+      // failing anyway
+    }
+    try {
+      fs.unlink(path);
+    } catch {
+      // an unreferenced file is swept on the next open
+    }
+    throw err;
+  }
+}
