@@ -6,9 +6,10 @@
 //
 // The workers start on first use (or on `prestartBulkWorkers()`), are unreferenced while idle so
 // they never keep the process alive, and are terminated when the last store that used them closes
-// (they start again if needed). Jobs queue in the pool; each worker holds at most two, so one's
-// fdatasync overlaps the next one's encoding. Runs travel in SharedArrayBuffers: posting them
-// copies nothing.
+// (they start again if needed). Jobs queue in the pool and go to a worker only when it has no CPU
+// work left (a chunk job reports when only its fdatasync remains), so the queue balances the load
+// to the end and each file's fdatasync overlaps the next file's encoding. Runs travel in
+// SharedArrayBuffers: posting them copies nothing.
 
 import type { Worker } from "node:worker_threads";
 import { reviveError, startEngineWorker, type WorkerError } from "./compaction-worker-client.js";
@@ -31,11 +32,11 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  /** Jobs given to the worker and not yet answered. */
   running: Map<number, Pending>;
+  /** Of those, the ones still using the CPU (a chunk job leaves this set when only its fdatasync is left). */
+  computing: Set<number>;
 }
-
-/** Jobs a worker holds at once. */
-const PER_WORKER = 2;
 
 export class BulkJobCancelledError extends Error {
   constructor() {
@@ -88,6 +89,13 @@ export class BulkPool {
     };
   }
 
+  /** Worker threads running now. */
+  get workers(): number {
+    let n = 0;
+    for (const s of this.slots) if (s) n++;
+    return n;
+  }
+
   /** Jobs running or queued. */
   get busy(): number {
     let n = this.queue.length;
@@ -111,11 +119,14 @@ export class BulkPool {
 
   private pump(): void {
     while (this.queue.length > 0) {
-      // The least loaded worker (starting one if a slot is empty) that has room.
+      // A worker not computing (starting one if a slot is empty); among those, the one waiting on
+      // the fewest fdatasyncs.
       let best = -1;
-      let bestLoad = PER_WORKER;
+      let bestLoad = Number.POSITIVE_INFINITY;
       for (let i = 0; i < this.size; i++) {
-        const load = this.slots[i]?.running.size ?? 0;
+        const slot = this.slots[i];
+        if (slot && slot.computing.size > 0) continue;
+        const load = slot?.running.size ?? 0;
         if (load < bestLoad) {
           best = i;
           bestLoad = load;
@@ -131,12 +142,14 @@ export class BulkPool {
       if (!slot) slot = this.startSlot(best);
       const id = this.nextId++;
       slot.running.set(id, p);
+      slot.computing.add(id);
       slot.worker.ref();
       const msg: BulkRequest = p.job.type === "sort" ? { id, ...p.job } : { id, ...p.job };
       try {
         slot.worker.postMessage(msg);
       } catch (err) {
         slot.running.delete(id);
+        slot.computing.delete(id);
         p.reject(err as Error);
       }
     }
@@ -144,12 +157,17 @@ export class BulkPool {
 
   private startSlot(i: number): Slot {
     const worker = startEngineWorker("bulk-worker", { bundle: true });
-    const slot: Slot = { worker, running: new Map() };
+    const slot: Slot = { worker, running: new Map(), computing: new Set() };
     this.slots[i] = slot;
     worker.unref();
-    worker.on("message", (msg: { id: number; result?: unknown; error?: WorkerError }) => {
+    worker.on("message", (msg: { id: number; written?: boolean; result?: unknown; error?: WorkerError }) => {
       const p = slot.running.get(msg.id);
       if (!p) return;
+      slot.computing.delete(msg.id);
+      if (msg.written) {
+        this.pump();
+        return;
+      }
       slot.running.delete(msg.id);
       if (slot.running.size === 0) worker.unref();
       if (msg.error) p.reject(reviveError(msg.error));
@@ -162,6 +180,7 @@ export class BulkPool {
       this.slots[i] = null;
       for (const p of slot.running.values()) p.reject(err);
       slot.running.clear();
+      slot.computing.clear();
       this.pump();
     };
     worker.on("error", (err) => fail(err));
@@ -175,6 +194,7 @@ export class BulkPool {
     this.slots[i] = null;
     for (const p of slot.running.values()) p.reject(err);
     slot.running.clear();
+    slot.computing.clear();
     void slot.worker.terminate();
   }
 

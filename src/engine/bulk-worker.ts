@@ -22,7 +22,8 @@ port.on("message", async (msg: BulkRequest) => {
       const sorted = sortRun(msg.run, true);
       port.postMessage({ id: msg.id, result: sorted === msg.run ? null : sorted });
     } else {
-      port.postMessage({ id: msg.id, result: await writeChunk(fs, msg.job) });
+      const onWritten = () => port.postMessage({ id: msg.id, written: true });
+      port.postMessage({ id: msg.id, result: await writeChunk(fs, msg.job, { onWritten }) });
     }
   } catch (err) {
     const e = err as Error & { code?: string; path?: string; file?: string; op?: string };

@@ -123,6 +123,8 @@ const EMPTY = new Uint8Array(0);
 export interface ChunkHooks {
   /** Called every 64K entries; the main-thread runner yields to the event loop here. */
   yieldEvery?: () => Promise<void>;
+  /** Called when the file is written, before its fdatasync (the CPU work is done). */
+  onWritten?: () => void;
 }
 
 /**
@@ -169,6 +171,7 @@ export async function writeChunk(fs: FileSystem, job: ChunkJob, hooks: ChunkHook
       throw err;
     }
     const props = writer.finish();
+    hooks.onWritten?.();
     await out.sync();
     out.close();
     return {
