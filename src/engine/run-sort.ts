@@ -91,7 +91,7 @@ function sortLarge(keys: Uint8Array, ko: Uint32Array, n: number, out: PackedRun,
   // Step 2: chunks at the shared prefix's end, as hi = bytes 0-3, lo = bytes 4-5 << 3 | count.
   let hi: Uint32Array = new Uint32Array(n);
   let lo: Uint32Array = new Uint32Array(n);
-  let depth = 0;
+  let depth = commonPrefix(keys, ko, n);
   for (;;) {
     fillWords(keys, ko, n, depth, hi, lo);
     const skip = sharedChunkBytes(hi, lo, n);
@@ -130,6 +130,22 @@ function sortLarge(keys: Uint8Array, ko: Uint32Array, n: number, out: PackedRun,
     i = j;
   }
   return idx;
+}
+
+/** Length of the prefix keys 0..n-1 all share (compared four bytes at a time, in arena order). */
+function commonPrefix(keys: Uint8Array, ko: Uint32Array, n: number): number {
+  const dv = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
+  const f = ko[0];
+  let shared = ko[1] - f;
+  for (let i = 1; i < n && shared > 0; i++) {
+    const s = ko[i];
+    const m = Math.min(ko[i + 1] - s, shared);
+    let j = 0;
+    while (j + 4 <= m && dv.getUint32(s + j) === dv.getUint32(f + j)) j += 4;
+    while (j < m && keys[s + j] === keys[f + j]) j++;
+    shared = j;
+  }
+  return shared;
 }
 
 /** Reads the 6-byte chunk at `depth` of every key (in arena order) into hi/lo words. */
@@ -383,6 +399,7 @@ class GroupPermuter {
 class RunSorter {
   readonly idx: Uint32Array;
   private readonly cache: Float64Array;
+  private readonly view: DataView;
   /** Pending ranges: lo, hi, depth triples (depth < 0: the cache is valid for depth -depth-1). */
   private readonly stack: number[] = [];
 
@@ -394,6 +411,7 @@ class RunSorter {
     this.idx = new Uint32Array(n);
     for (let i = 0; i < n; i++) this.idx[i] = i;
     this.cache = new Float64Array(n);
+    this.view = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
   }
 
   /** Sorts idx[lo, hi), whose keys agree on their first `depth` bytes. */
@@ -490,6 +508,7 @@ class RunSorter {
     const cache = this.cache;
     let d = depth;
     if (hi - lo <= LOCAL_RANGE) {
+      const dv = this.view;
       // A small range is likely cache-resident: measure its shared prefix against its first key.
       const f = idx[lo];
       const fs = ko[f] + d;
@@ -503,6 +522,7 @@ class RunSorter {
         if (len !== fl) sameLength = false;
         const m = Math.min(len, shared);
         let j = 0;
+        while (j + 4 <= m && dv.getUint32(s + j) === dv.getUint32(fs + j)) j += 4;
         while (j < m && keys[s + j] === keys[fs + j]) j++;
         shared = j;
         if (shared === 0 && (fl > 0 || !sameLength)) break;
