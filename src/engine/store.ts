@@ -1205,7 +1205,6 @@ export class Store {
     let entries = 0;
     for (const r of runs) entries += r.count;
     const numbers: number[] = [];
-    const written: string[] = [];
     const segment = this.segmentOptions();
     try {
       for (const _ of chunks) {
@@ -1229,16 +1228,10 @@ export class Store {
           jobs.map((job) =>
             pool
               .build(job, () => failed)
-              .then(
-                (meta) => {
-                  written.push(joinPath(this.dir, segmentFileName(meta.number)));
-                  return meta;
-                },
-                (err: unknown) => {
-                  failed = true;
-                  throw err;
-                },
-              ),
+              .catch((err: unknown) => {
+                failed = true;
+                throw err;
+              }),
           ),
         );
         // The first failure in key order, not one that only followed it (a cancelled job).
@@ -1248,15 +1241,14 @@ export class Store {
       } else {
         files = [];
         for (const job of jobs) {
-          const meta = await writeChunk(this.fs, job, { yieldEvery: () => yieldToLoop() });
-          written.push(joinPath(this.dir, segmentFileName(meta.number)));
-          files.push(meta);
+          files.push(await writeChunk(this.fs, job, { yieldEvery: () => yieldToLoop() }));
           await yieldToLoop();
         }
       }
       return await this.installIngestedFiles(files, entries, before);
     } catch (err) {
-      this.discardIngestedFiles(written);
+      // Every chunk's file, written or not (a worker that died may have left part of one).
+      this.discardIngestedFiles(numbers.map((n) => joinPath(this.dir, segmentFileName(n))));
       throw err;
     } finally {
       for (const n of numbers) this.pendingOutputs.delete(n);
