@@ -215,6 +215,8 @@ export interface IndexDef {
 
 export interface TableDef {
   name: string;
+  /** The name for messages (quoted when it has control characters, such as "t\u0000x"). */
+  label: string;
   schema: TableSchema;
   fields: FieldDef[];
   byName: Map<string, FieldDef>;
@@ -306,6 +308,7 @@ export function randomTable(rng: Rng, name: string): TableDef {
   };
   return {
     name,
+    label: label(name),
     schema,
     fields: declared,
     byName,
@@ -315,11 +318,17 @@ export function randomTable(rng: Rng, name: string): TableDef {
   };
 }
 
+/** A table name for messages: as is, or quoted when it has control characters. */
+export function label(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for exactly those
+  return /[\u0000-\u001f]/.test(name) ? JSON.stringify(name) : name;
+}
+
 export function describeTable(t: TableDef): string {
   const ix = (i: IndexDef) =>
     `${i.name}${i.unique && i.name !== "primary" ? "(unique)" : ""}[${i.fields.map((f, j) => `${f.name}${i.dirs[j] === "desc" ? "↓" : ""}`).join(",")}]`;
   const fields = t.fields.map((f) => `${f.name}:${f.type}${f.optional ? "?" : ""}${f.wide ? "(wide)" : ""}`).join(" ");
-  return `${t.name}{${fields}} ${[t.primary, ...t.indexes].map(ix).join(" ")}`;
+  return `${t.label}{${fields}} ${[t.primary, ...t.indexes].map(ix).join(" ")}`;
 }
 
 // -------------------------------------------------------------------------------------------------

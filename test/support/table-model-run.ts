@@ -30,6 +30,7 @@ import {
   type IndexDef,
   JsonText,
   keyFields,
+  label,
   type Model,
   type MRow,
   type MValue,
@@ -337,7 +338,7 @@ class Run {
       const input = this.inputRow(t, row);
       return {
         op: { kind, table: ti, row },
-        desc: `${kind} ${t.name} ${showRow(row)}`,
+        desc: `${kind} ${t.label} ${showRow(row)}`,
         issue: () => (kind === "insert" ? table().insert(input) : table().upsert(input)),
       };
     }
@@ -346,7 +347,7 @@ class Run {
     if (kind === "delete") {
       return {
         op: { kind, table: ti, pk },
-        desc: `delete ${t.name} [${pk.map(show).join(",")}]`,
+        desc: `delete ${t.label} [${pk.map(show).join(",")}]`,
         issue: () => table().delete(key),
       };
     }
@@ -360,7 +361,7 @@ class Run {
     for (const [name, v] of Object.entries(changes)) input[name] = v === undefined ? undefined : this.input(v);
     return {
       op: { kind, table: ti, pk, changes },
-      desc: `update ${t.name} [${pk.map(show).join(",")}] ${showRow(changes)}`,
+      desc: `update ${t.label} [${pk.map(show).join(",")}] ${showRow(changes)}`,
       issue: () => table().update(key, input),
     };
   }
@@ -391,7 +392,7 @@ class Run {
         return `it failed with ${errText(e)}; the model expected a DuplicateKeyError on ${exp.indexes.join(" or ")}`;
       }
       if (e.table !== t.name || !exp.indexes.includes(e.index)) {
-        return `DuplicateKeyError names table ${e.table} index ${e.index}; the model expected ${exp.indexes.join(" or ")} of ${t.name}`;
+        return `DuplicateKeyError names table ${JSON.stringify(e.table)} index ${e.index}; the model expected ${exp.indexes.join(" or ")} of ${t.label}`;
       }
       return undefined;
     }
@@ -559,13 +560,13 @@ class Run {
     ] as const);
     this.activity.queries++;
     if (mode === "all") {
-      const what = `query ${t.name} ${describeQuery(q)}${at}`;
+      const what = `query ${t.label} ${describeQuery(q)}${at}`;
       const page = table.query(this.tableQuery(q, snap));
       this.compareRows(what, fields, page.rows, want);
       if (page.cursor !== undefined) this.fail(`${what}: a query without a limit returned a cursor`);
     } else if (mode === "limit") {
       const limit = this.rng.int(0, 5);
-      const what = `query ${t.name} ${describeQuery(q)} limit=${limit}${at}`;
+      const what = `query ${t.label} ${describeQuery(q)} limit=${limit}${at}`;
       const page = table.query(this.tableQuery(q, { ...snap, limit }));
       this.compareRows(what, fields, page.rows, want.slice(0, limit));
       if (limit > 0 && (page.cursor !== undefined) !== want.length > limit) {
@@ -573,7 +574,7 @@ class Run {
       }
     } else if (mode === "walk") {
       const pageSize = this.rng.int(1, 7);
-      const what = `walk ${t.name} ${describeQuery(q)} pages of ${pageSize}${at}`;
+      const what = `walk ${t.label} ${describeQuery(q)} pages of ${pageSize}${at}`;
       const got: Row[] = [];
       let cursor: string | undefined;
       let pages = 0;
@@ -593,7 +594,7 @@ class Run {
       if (pages !== wantPages) this.fail(`${what}: ${pages} pages for ${want.length} rows`);
     } else {
       const pageSize = this.rng.int(1, 7);
-      const what = `scan ${t.name} ${describeQuery(q)} pageSize=${pageSize}${at}`;
+      const what = `scan ${t.label} ${describeQuery(q)} pageSize=${pageSize}${at}`;
       const tq = this.tableQuery(q, snap);
       this.compareRows(what, fields, [...table.scan(tq, pageSize)], want);
     }
@@ -607,7 +608,7 @@ class Run {
     const got = this.handles[ti].count(cq);
     if (got !== want) {
       this.fail(
-        `count ${t.name} ${describeQuery(q)}${snapshot ? ` @snapshot#${snapshot.takenAt}` : ""} = ${got}, the model has ${want}`,
+        `count ${t.label} ${describeQuery(q)}${snapshot ? ` @snapshot#${snapshot.takenAt}` : ""} = ${got}, the model has ${want}`,
       );
     }
   }
@@ -618,11 +619,11 @@ class Run {
     const key = this.keyArg(t, pk);
     const got = snapshot ? this.handles[ti].get(key, { snapshot: snapshot.snap }) : this.handles[ti].get(key);
     const g = got === undefined ? "undefined" : rowRepr(t.fields, got);
-    if (got !== undefined) this.maybeHold(got, t.fields, g, `get ${t.name}`);
+    if (got !== undefined) this.maybeHold(got, t.fields, g, `get ${t.label}`);
     const w = want === undefined ? "undefined" : modelRepr(t.fields, want);
     if (g !== w) {
       this.fail(
-        `get ${t.name} [${pk.map(show).join(",")}]${snapshot ? ` @snapshot#${snapshot.takenAt}` : ""} returned ${g}; the model has ${w}`,
+        `get ${t.label} [${pk.map(show).join(",")}]${snapshot ? ` @snapshot#${snapshot.takenAt}` : ""} returned ${g}; the model has ${w}`,
       );
     }
   }
@@ -631,7 +632,7 @@ class Run {
     this.defs.forEach((t, ti) => {
       const n = this.model[ti].size;
       if (this.handles[ti].rows !== n)
-        this.fail(`${what}: ${t.name}.rows is ${this.handles[ti].rows}, the model has ${n}`);
+        this.fail(`${what}: ${t.label}.rows is ${this.handles[ti].rows}, the model has ${n}`);
       if (n > this.activity.maxRows) this.activity.maxRows = n;
     });
   }
@@ -659,7 +660,7 @@ class Run {
             const stored = new TupleReader(v).read();
             if (stored !== this.model[ti].size) {
               this.fail(
-                `${what}: the stored row count of ${this.defs[ti].name} is ${String(stored)}, the model has ${this.model[ti].size}`,
+                `${what}: the stored row count of ${this.defs[ti].label} is ${String(stored)}, the model has ${this.model[ti].size}`,
               );
             }
           } else {
@@ -689,7 +690,7 @@ class Run {
         const ti = idToTable.get(tid);
         const t = ti === undefined ? undefined : this.defs[ti];
         return t
-          ? `${t.name}.${ix === 0 ? "primary" : (t.indexes[ix - 1]?.name ?? `index#${ix}`)}`
+          ? `${t.label}.${ix === 0 ? "primary" : (t.indexes[ix - 1]?.name ?? `index#${ix}`)}`
           : `table#${tid}/${ix}`;
       };
       this.fail(
@@ -703,7 +704,7 @@ class Run {
     this.defs.forEach((t, ti) => {
       const rows = model[ti];
       if (!snapshot && this.handles[ti].rows !== rows.size) {
-        this.fail(`${what}: ${t.name}.rows is ${this.handles[ti].rows}, the model has ${rows.size}`);
+        this.fail(`${what}: ${t.label}.rows is ${this.handles[ti].rows}, the model has ${rows.size}`);
       }
       for (const row of rows.values()) this.checkGet(ti, pkOf(t, row), rows, snapshot);
       for (let i = 0; i < 3; i++) this.checkGet(ti, this.somePk(ti, 0), rows, snapshot);
@@ -717,14 +718,14 @@ class Run {
           const q: QuerySpec = { index: ix.name, eq: [], reverse, keysOnly };
           const page = this.handles[ti].query({ index: ix.name, reverse, keysOnly, ...snap });
           this.compareRows(
-            `${what}: query ${t.name} ${describeQuery(q)}`,
+            `${what}: query ${t.label} ${describeQuery(q)}`,
             rowFields(t, q),
             page.rows,
             expectedHits(t, rows, q),
           );
         }
         const n = this.handles[ti].count({ index: ix.name, ...snap });
-        if (n !== rows.size) this.fail(`${what}: count ${t.name} ${ix.name} = ${n}, the model has ${rows.size}`);
+        if (n !== rows.size) this.fail(`${what}: count ${t.label} ${ix.name} = ${n}, the model has ${rows.size}`);
       }
     });
     if (!snapshot) this.checkHygiene(what);
@@ -737,7 +738,7 @@ class Run {
     const t = this.defs[ti];
     const q = this.randomQuery(ti);
     const pageSize = this.rng.int(1, 4);
-    const desc = `${t.name} ${describeQuery(q)} pages of ${pageSize}`;
+    const desc = `${t.label} ${describeQuery(q)} pages of ${pageSize}`;
     this.note(`cursor start: ${desc}`);
     const want = expectedHits(t, this.model[ti], q);
     const page = this.handles[ti].query(this.tableQuery(q, { limit: pageSize }));
@@ -802,7 +803,7 @@ class Run {
     const ti = this.rng.int(0, this.defs.length - 1);
     const rows = live.model[ti];
     const q = this.randomQuery(ti);
-    this.note(`read @snapshot#${live.takenAt} ${this.defs[ti].name} ${describeQuery(q)}`);
+    this.note(`read @snapshot#${live.takenAt} ${this.defs[ti].label} ${describeQuery(q)}`);
     for (let i = 0; i < 3; i++) {
       const row = [...rows.values()][this.rng.int(0, rows.size)];
       this.checkGet(ti, row ? pkOf(this.defs[ti], row) : this.somePk(ti, 0.5), rows, live);
@@ -831,10 +832,10 @@ class Run {
     if (!first) {
       const listed = this.tables.list();
       const want = this.defs
-        .map((t, ti) => `${t.name}#${this.ids[ti]}:${this.model[ti].size}`)
+        .map((t, ti) => `${t.label}#${this.ids[ti]}:${this.model[ti].size}`)
         .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
       const got = listed
-        .map((i) => `${i.name}#${i.id}:${i.rows}`)
+        .map((i) => `${label(i.name)}#${i.id}:${i.rows}`)
         .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
       if (got.join(" ") !== want.join(" "))
         this.fail(`after reopening, the tables are ${got.join(" ")}; the model has ${want.join(" ")}`);
@@ -845,8 +846,8 @@ class Run {
       const t = this.defs[ti];
       const table = await this.tables.define(t.schema);
       if (!first && table.id !== this.ids[ti])
-        this.fail(`${t.name} came back with id ${table.id}, was ${this.ids[ti]}`);
-      if (this.tables.table(t.name) !== table) this.fail(`tables.table(${t.name}) is not the table define() returned`);
+        this.fail(`${t.label} came back with id ${table.id}, was ${this.ids[ti]}`);
+      if (this.tables.table(t.name) !== table) this.fail(`tables.table(${t.label}) is not the table define() returned`);
       handles[ti] = table;
     }
     if (first) this.ids = this.defs.map((_, ti) => handles[ti].id);
@@ -886,16 +887,16 @@ class Run {
     const ixName = this.rng.pick(t.indexes).name;
     const ix = changed.indexes?.[ixName];
     if (ix) ix.unique = !findIndexDef(t, ixName).unique;
-    this.note(`define ${t.name} again, the same and with ${ixName} unique=${String(ix?.unique)}`);
+    this.note(`define ${t.label} again, the same and with ${ixName} unique=${String(ix?.unique)}`);
     const same = await this.tables.define(t.schema);
-    if (same !== this.handles[ti]) this.fail(`defining ${t.name} again gave another table object`);
+    if (same !== this.handles[ti]) this.fail(`defining ${t.label} again gave another table object`);
     try {
       await this.tables.define(changed);
     } catch (err) {
       if (err instanceof InvalidArgumentError && /different schema/.test(err.message)) return;
-      this.fail(`defining ${t.name} with another schema failed with ${errText(err)}, not InvalidArgumentError`, err);
+      this.fail(`defining ${t.label} with another schema failed with ${errText(err)}, not InvalidArgumentError`, err);
     }
-    this.fail(`defining ${t.name} with another schema succeeded`);
+    this.fail(`defining ${t.label} with another schema succeeded`);
   }
 
   /** A bad write or read: a clear InvalidArgumentError, and nothing written (the next checks see that). */
@@ -973,7 +974,7 @@ class Run {
       const from = otherIx === 0 ? "primary" : this.defs[other].indexes[otherIx - 1].name;
       attempt = () => table.query({ index: ix.name, after: cursor, limit: 1 });
       pattern = /cursor does not belong to index/;
-      desc = `query ${ix.name} resuming a cursor of ${this.defs[other].name}.${from}`;
+      desc = `query ${ix.name} resuming a cursor of ${this.defs[other].label}.${from}`;
     } else {
       const pk = this.somePk(ti, 0.8).map(toInput);
       const key = [...pk, 1];
@@ -981,7 +982,7 @@ class Run {
       pattern = /primary key has \d field/;
       desc = `key with ${key.length} values`;
     }
-    this.note(`bad ${t.name}: ${desc}`);
+    this.note(`bad ${t.label}: ${desc}`);
     try {
       await attempt();
     } catch (err) {
@@ -1008,19 +1009,19 @@ class Run {
       case "get": {
         const ti = this.rng.int(0, this.defs.length - 1);
         const pk = this.somePk(ti, 0.6);
-        this.note(`get ${this.defs[ti].name} [${pk.map(show).join(",")}]`);
+        this.note(`get ${this.defs[ti].label} [${pk.map(show).join(",")}]`);
         return this.checkGet(ti, pk, this.model[ti]);
       }
       case "query": {
         const ti = this.rng.int(0, this.defs.length - 1);
         const q = this.randomQuery(ti);
-        this.note(`query ${this.defs[ti].name} ${describeQuery(q)}`);
+        this.note(`query ${this.defs[ti].label} ${describeQuery(q)}`);
         return this.checkQuery(ti, q, this.model[ti]);
       }
       case "count": {
         const ti = this.rng.int(0, this.defs.length - 1);
         const q = this.randomQuery(ti);
-        this.note(`count ${this.defs[ti].name} ${describeQuery(q)}`);
+        this.note(`count ${this.defs[ti].label} ${describeQuery(q)}`);
         return this.checkCount(ti, q, this.model[ti]);
       }
       case "cursorStart": {
@@ -1045,7 +1046,7 @@ class Run {
       case "compact": {
         const ti = this.rng.int(0, this.defs.length - 1);
         const whole = this.rng.chance(0.6);
-        this.note(whole ? "compact (all)" : `compact ${this.defs[ti].name}`);
+        this.note(whole ? "compact (all)" : `compact ${this.defs[ti].label}`);
         if (whole) return this.store.compact();
         const prefix = encodeTuple([this.ids[ti]]);
         const end = Uint8Array.from([...prefix, 0xff]);
