@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { FaultyFileSystem } from "../fs/faulty.js";
 import { MemoryFileSystem } from "../fs/memory.js";
 import { seededRandom } from "../fs/random.js";
-import type { FileSystem } from "../fs/types.js";
+import type { FileSystem, WritableFile } from "../fs/types.js";
 import { sortRuns } from "./bulk-sort.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { StoreOptions } from "./options.js";
@@ -253,4 +253,80 @@ test("ingestRuns with a failing disk: rejected, nothing visible, no file left, t
   const again = await open("/db", { fs: mem });
   assert.equal(dec(again.get("b-000999")), dec(sortedPairs("b", 1000)[999][1]));
   await again.close();
+});
+
+/** A file system that hands every mutating call to `before` first (to take crash images there). */
+function imaging(mem: MemoryFileSystem, before: () => void): FileSystem {
+  const wrapFile = (f: WritableFile): WritableFile => ({
+    get path() {
+      return f.path;
+    },
+    get size() {
+      return f.size;
+    },
+    append: (d) => (before(), f.append(d)),
+    writeAt: (d, p) => (before(), f.writeAt(d, p)),
+    truncate: (n) => (before(), f.truncate(n)),
+    sync: async () => (before(), f.sync()),
+    syncSync: () => (before(), f.syncSync()),
+    close: () => f.close(),
+  });
+  return {
+    openRead: (p) => mem.openRead(p),
+    openWrite: (p, o) => (before(), wrapFile(mem.openWrite(p, o))),
+    readFile: (p) => mem.readFile(p),
+    rename: (a, b) => (before(), mem.rename(a, b)),
+    unlink: (p) => (before(), mem.unlink(p)),
+    mkdir: (p) => (before(), mem.mkdir(p)),
+    readdir: (p) => mem.readdir(p),
+    exists: (p) => mem.exists(p),
+    size: (p) => mem.size(p),
+    link: (a, b) => (before(), mem.link(a, b)),
+    syncDir: async (p) => (before(), mem.syncDir(p)),
+    lock: (p) => mem.lock(p),
+  };
+}
+
+test("a crash at every call of ingestRuns leaves it all or nothing; an acknowledged one survives", async () => {
+  for (const keepUnsynced of ["none", "random"] as const) {
+    const mem = new MemoryFileSystem();
+    const images: MemoryFileSystem[] = [];
+    let imaging_ = false;
+    const rnd = seededRandom(3);
+    const fs = imaging(mem, () => {
+      if (imaging_) images.push(mem.crashClone({ keepUnsynced, random: rnd }));
+    });
+    const db = await open("/db", { fs, autoCompaction: false, targetFileSize: 4 << 10, durability: "none" });
+    await db.put("a-000003", "older, not yet synced");
+    await db.put("keep", "me");
+    const runs = [packRun(sortedPairs("a", 300)), packRun(sortedPairs("b", 200))];
+    const want = [...sortedPairs("a", 300), ...sortedPairs("b", 200)];
+    imaging_ = true;
+    await db.ingestRuns(runs);
+    imaging_ = false;
+    assert.ok(images.length > 10, `ingestRuns made ${images.length} mutating calls`);
+    images.push(mem.crashClone({ keepUnsynced, random: rnd }));
+    await db.close();
+    for (let i = 0; i < images.length; i++) {
+      const last = i === images.length - 1;
+      const again = await open("/db", { fs: images[i] });
+      const present = want.filter(([k, v]) => {
+        const got = again.get(k);
+        return got !== undefined && Buffer.compare(got, v) === 0;
+      }).length;
+      assert.ok(
+        present === 0 || present === want.length,
+        `image ${i} (${keepUnsynced}): ${present} of ${want.length} pairs`,
+      );
+      if (last) assert.equal(present, want.length, "the acknowledged ingest survives a crash");
+      if (present > 0) {
+        // The ingest made the writes issued before it durable first, and stays newer than them.
+        assert.equal(dec(again.get("keep")), "me", `image ${i}`);
+      } else {
+        const older = again.get("a-000003");
+        assert.ok(older === undefined || dec(older) === "older, not yet synced", `image ${i}`);
+      }
+      await again.close();
+    }
+  }
 });
