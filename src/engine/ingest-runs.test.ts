@@ -257,6 +257,10 @@ test("ingestRuns with a failing disk: rejected, nothing visible, no file left, t
 
 /** A file system that hands every mutating call to `before` first (to take crash images there). */
 function imaging(mem: MemoryFileSystem, before: () => void): FileSystem {
+  const m = <T>(call: () => T): T => {
+    before();
+    return call();
+  };
   const wrapFile = (f: WritableFile): WritableFile => ({
     get path() {
       return f.path;
@@ -264,25 +268,25 @@ function imaging(mem: MemoryFileSystem, before: () => void): FileSystem {
     get size() {
       return f.size;
     },
-    append: (d) => (before(), f.append(d)),
-    writeAt: (d, p) => (before(), f.writeAt(d, p)),
-    truncate: (n) => (before(), f.truncate(n)),
-    sync: async () => (before(), f.sync()),
-    syncSync: () => (before(), f.syncSync()),
+    append: (d) => m(() => f.append(d)),
+    writeAt: (d, p) => m(() => f.writeAt(d, p)),
+    truncate: (n) => m(() => f.truncate(n)),
+    sync: () => m(() => f.sync()),
+    syncSync: () => m(() => f.syncSync()),
     close: () => f.close(),
   });
   return {
     openRead: (p) => mem.openRead(p),
-    openWrite: (p, o) => (before(), wrapFile(mem.openWrite(p, o))),
+    openWrite: (p, o) => m(() => wrapFile(mem.openWrite(p, o))),
     readFile: (p) => mem.readFile(p),
-    rename: (a, b) => (before(), mem.rename(a, b)),
-    unlink: (p) => (before(), mem.unlink(p)),
-    mkdir: (p) => (before(), mem.mkdir(p)),
+    rename: (a, b) => m(() => mem.rename(a, b)),
+    unlink: (p) => m(() => mem.unlink(p)),
+    mkdir: (p) => m(() => mem.mkdir(p)),
     readdir: (p) => mem.readdir(p),
     exists: (p) => mem.exists(p),
     size: (p) => mem.size(p),
-    link: (a, b) => (before(), mem.link(a, b)),
-    syncDir: async (p) => (before(), mem.syncDir(p)),
+    link: (a, b) => m(() => mem.link(a, b)),
+    syncDir: (p) => m(() => mem.syncDir(p)),
     lock: (p) => mem.lock(p),
   };
 }
