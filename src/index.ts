@@ -1,5 +1,5 @@
-// Shale's public API: the engine (open, Store), single-file packs (pack, openPack, unpack) and the
-// FileSystem implementations tests and tools may pass to them.
+// Shale's public API: the engine (open, Store), tables and packs, and the FileSystem implementations tests and
+// tools may pass to it.
 
 export { InvalidArgumentError, StoreClosedError, StoreLockedError, StoreWriteError } from "./engine/errors.js";
 export type { Durability, StoreOptions } from "./engine/options.js";
@@ -32,3 +32,11 @@ export {
   type UnpackOptions,
   unpack,
 } from "./pack/index.js";
+export type { BulkLoadResult } from "./table/bulk-load.js";
+export { RawJson, type Row } from "./table/codec.js";
+export { DuplicateKeyError, ReadOnlyError } from "./table/errors.js";
+export type { KvReader } from "./table/reader.js";
+export type { FieldSpec, FieldType, IndexField, IndexSpec, TableSchema } from "./table/schema.js";
+export { type QueryPage, Table, type TableQuery } from "./table/table.js";
+export { type TableInfo, Tables } from "./table/tables.js";
+export { type Direction, decodeTuple, encodeTuple, type Tuple, type TupleValue } from "./table/tuple.js";

@@ -4,6 +4,7 @@
 
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { TableSchema } from "../../src/index.js";
 import { UnsupportedError } from "./systems.js";
 
 export { UnsupportedError };
@@ -76,15 +77,66 @@ export function makeGrants(n: number): Grant[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Shale: NOT BUILT YET. The Shale table/pack API is being written (src/table, src/pack); whoever finishes it replaces
-// the body of shaleSystem() with an adapter implementing TablesSystem above: writePack = open a store in `dir`,
-// bulk-load the grants into a table keyed by id with the two indexes, pack it into one file, close; readPack = open the
-// pack, read every grant with a cursor in pages of `pageSize`, each as an object with all fields. Import src/ with a
-// dynamic `await import("../../src/index.js")` inside this function so a broken build only skips Shale. Until then
-// this throws UnsupportedError, and the runner skips Shale with this message while the peer still runs.
+// Shale:
+// - writePack: a new store in `dir` (strict durability; the table definition is one strict write), the grants
+//   bulk-loaded into an empty table (records plus both indexes encoded once, index runs sorted and segment files
+//   written on worker threads, every file fdatasync'd, installed in one atomic step), then `pack` copies the
+//   segments into one file (temporary file, fdatasync, rename, directory fsync) and the store is closed.
+// - readPack: `openPack` (verifies every section checksum), then `query({ limit: pageSize, after: cursor })` on the
+//   primary key until the cursor runs out; each row is a plain object with the six fields.
+
+const GRANT_SCHEMA: TableSchema = {
+  name: "grants",
+  fields: {
+    id: "string",
+    entitlementId: "string",
+    resourceType: "string",
+    resourceId: "string",
+    principalType: "string",
+    principalId: "string",
+  },
+  primaryKey: ["id"],
+  indexes: {
+    byEntitlement: { fields: ["entitlementId", "principalType", "principalId"] },
+    byPrincipal: { fields: ["principalType", "principalId"] },
+  },
+};
 
 export async function shaleSystem(): Promise<TablesSystem> {
-  throw new UnsupportedError("the Shale tables adapter is not built yet (bench/lib/tables-systems.ts, shaleSystem())");
+  const shale = await import("../../src/index.js");
+  return {
+    name: "shale",
+    mode: "strict (segments and pack fdatasync'd)",
+    detail: "bulkLoad into an empty table, pack(); openPack, cursor pages on the primary key",
+    async writePack(grants, dir) {
+      const store = await shale.open(join(dir, "store"));
+      try {
+        const table = await shale.Tables.open(store).define(GRANT_SCHEMA);
+        await table.bulkLoad(grants as unknown as Iterable<Record<string, unknown>>);
+        const file = join(dir, "grants.pack");
+        const info = await shale.pack(store, file);
+        return { file, bytes: info.bytes };
+      } finally {
+        await store.close();
+      }
+    },
+    async readPack(file, pageSize) {
+      const p = shale.openPack(file);
+      try {
+        const table = p.tables.table("grants");
+        let n = 0;
+        let after: string | undefined;
+        do {
+          const page = table.query({ limit: pageSize, after });
+          n += page.rows.length;
+          after = page.cursor;
+        } while (after !== undefined);
+        return n;
+      } finally {
+        p.close();
+      }
+    },
+  };
 }
 
 const loadShale: TablesSystemLoader = async () => {

@@ -74,7 +74,7 @@ export function checkField(table: string, f: ResolvedField, v: unknown): unknown
       return v;
     case "int":
       if (!Number.isSafeInteger(v)) typeError(table, f, v, "a safe integer");
-      return v;
+      return v === 0 ? 0 : v; // -0 is the integer 0 (keys cannot tell them apart)
     case "bigint":
       if (typeof v !== "bigint") typeError(table, f, v, "a bigint");
       return v;
@@ -158,8 +158,8 @@ function writeField(w: ByteWriter, type: FieldType, v: unknown): void {
   }
 }
 
-/** Writes the value part of a row whose fields were already checked (see `checkField`). */
-export function encodeValue(w: ByteWriter, s: ResolvedSchema, row: Row): void {
+/** Writes the value part of a row whose field values (in field order) were already checked (see `checkField`). */
+export function encodeValue(w: ByteWriter, s: ResolvedSchema, values: readonly unknown[]): void {
   const fields = s.valueFields;
   const n = fields.length;
   const bitmapStart = w.pos;
@@ -168,7 +168,7 @@ export function encodeValue(w: ByteWriter, s: ResolvedSchema, row: Row): void {
   for (let i = 0; i < bitmapBytes; i++) w.buf[w.pos++] = 0;
   for (let i = 0; i < n; i++) {
     const f = fields[i];
-    const v = row[f.name];
+    const v = values[f.index];
     if (v === null || v === undefined) continue;
     w.buf[bitmapStart + (i >> 3)] |= 1 << (i & 7);
     writeField(w, f.type, v);

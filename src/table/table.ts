@@ -12,6 +12,7 @@
 import { InvalidArgumentError } from "../engine/errors.js";
 import type { BatchOp, ReadOptions, Snapshot, Store, WriteOptions } from "../engine/store.js";
 import { compareKeys } from "../format/compare.js";
+import { type BulkLoadResult, bulkLoad } from "./bulk-load.js";
 import { checkField, decodeValue, encodeValue, type Row } from "./codec.js";
 import { DuplicateKeyError, ReadOnlyError } from "./errors.js";
 import {
@@ -42,7 +43,7 @@ export interface TableQuery {
   lte?: unknown;
   /** Index order (the default) or its reverse. */
   reverse?: boolean;
-  /** At most this many rows. */
+  /** At most this many rows (0 reads nothing and hands back the `after` cursor unchanged). */
   limit?: number;
   /** Resume after the last row of an earlier page (its `cursor`). */
   after?: string;
@@ -58,6 +59,8 @@ export interface QueryPage {
 }
 
 const EMPTY = new Uint8Array(0);
+/** A lock name no key can have (keys are latin1 strings of at least one byte). */
+const BULK_LOCK = "";
 
 function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
@@ -71,6 +74,7 @@ export class Table {
   private rowCount: number;
   private readonly locks = new Map<string, Promise<void>>();
   private readonly w = new ByteWriter(256);
+  private loading = false;
 
   constructor(
     readonly id: number,
@@ -106,6 +110,7 @@ export class Table {
     const ix = findIndex(this.schema, q.index ?? "primary");
     const limit = q.limit ?? Number.POSITIVE_INFINITY;
     if (!(limit >= 0)) throw new InvalidArgumentError(`limit must be a non-negative number, got ${q.limit}`);
+    if (limit === 0) return { rows: [], cursor: q.after }; // nothing read: the position is unchanged
     const range = this.rangeOf(ix, q);
     const it = this.reader.iterator({
       ...range,
@@ -361,9 +366,12 @@ export class Table {
       }
     }
     const pk = this.primaryKeyOf(pkValues);
+    if (this.loading) {
+      throw new InvalidArgumentError(`table ${JSON.stringify(this.name)} is being bulk loaded; write after it ends`);
+    }
     const claims = [latin1(pk)];
     // Unique values this write may claim (for an update, the changed fields are known only after reading).
-    if (next) for (const ix of s.indexes) if (ix.unique) claims.push(this.uniqueClaim(ix, next));
+    if (next) for (const ix of s.indexes) if (this.claimsUnique(ix, next)) claims.push(this.uniqueClaim(ix, next));
     let release = this.acquire(claims);
     if (release instanceof Promise) release = await release;
     try {
@@ -376,7 +384,7 @@ export class Table {
         for (const [name, v] of Object.entries(input as Row)) if (v !== undefined) merged[name] = v;
         next = this.checkRow(merged);
         const extra: string[] = [];
-        for (const ix of s.indexes) if (ix.unique) extra.push(this.uniqueClaim(ix, next));
+        for (const ix of s.indexes) if (this.claimsUnique(ix, next)) extra.push(this.uniqueClaim(ix, next));
         const more = extra.filter((c) => !claims.includes(c));
         if (more.length > 0) {
           let r2 = this.acquire(more);
@@ -408,6 +416,11 @@ export class Table {
     }
   }
 
+  /** Whether `row` takes a value in unique index `ix` (rows with a null among its fields are exempt). */
+  private claimsUnique(ix: ResolvedIndex, row: Row): boolean {
+    return ix.unique && !ix.fields.some((f) => row[f.name] === null);
+  }
+
   private uniqueClaim(ix: ResolvedIndex, row: Row): string {
     const w = this.w.reset();
     w.bytes(this.prefixes[ix.id]);
@@ -421,7 +434,11 @@ export class Table {
     const ops: BatchOp[] = [];
     if (next) {
       const w = this.w.reset();
-      encodeValue(w, s, next);
+      encodeValue(
+        w,
+        s,
+        s.fields.map((f) => (next as Row)[f.name]),
+      );
       ops.push({ type: "put", key: pk, value: w.toBytes() });
     } else {
       ops.push({ type: "del", key: pk });
@@ -441,7 +458,7 @@ export class Table {
         newKey = w.toBytes();
       }
       if (oldKey && newKey && compareKeys(oldKey, newKey) === 0) continue;
-      if (newKey && ix.unique && !ix.fields.some((f) => (next as Row)[f.name] === null)) {
+      if (newKey && this.claimsUnique(ix, next as Row)) {
         const fields = newKey.subarray(0, newFieldsEnd);
         const it = this.reader.iterator({ gte: fields, lt: componentRangeEnd(fields), limit: 2 });
         try {
@@ -483,9 +500,39 @@ export class Table {
     return this.prefixes;
   }
 
-  /** @internal Sets the row count after a bulk load. */
-  setRowCount(n: number): Uint8Array {
-    this.rowCount = n;
+  /** @internal The key of the stored row count. */
+  rowCountKey(): Uint8Array {
     return this.countKey;
+  }
+
+  /** @internal Sets the row count after a bulk load. */
+  setRowCount(n: number): void {
+    this.rowCount = n;
+  }
+
+  /**
+   * Loads rows into this table, which must be empty, straight into segment files: much faster
+   * than inserts, all or nothing. Duplicate primary keys or unique values are a DuplicateKeyError
+   * and load nothing. Writes to this table while the load runs are rejected.
+   */
+  bulkLoad(rows: Iterable<Row>): Promise<BulkLoadResult> {
+    let store: Store;
+    try {
+      store = this.writable();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const all = this.acquire([BULK_LOCK]);
+    const run = async () => {
+      const release = all instanceof Promise ? await all : all;
+      this.loading = true;
+      try {
+        return await bulkLoad(this, store, rows);
+      } finally {
+        this.loading = false;
+        release();
+      }
+    };
+    return run();
   }
 }

@@ -53,8 +53,16 @@ export class ByteWriter {
   buf: Uint8Array;
   pos = 0;
 
-  constructor(capacity = 256) {
-    this.buf = new Uint8Array(capacity);
+  /** `shared`: keep the bytes in a SharedArrayBuffer, so worker threads can read them in place. */
+  constructor(
+    capacity = 256,
+    private readonly shared = false,
+  ) {
+    this.buf = this.alloc(capacity);
+  }
+
+  private alloc(n: number): Uint8Array {
+    return this.shared ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n);
   }
 
   reset(): this {
@@ -66,7 +74,7 @@ export class ByteWriter {
     if (this.pos + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.pos + n) cap *= 2;
-    const next = new Uint8Array(cap);
+    const next = this.alloc(cap);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
   }
@@ -292,6 +300,16 @@ export class TupleReader {
     if (this.pos >= this.end) throw new TupleError("tuple ended early");
     const inv = dir === "desc" ? 0xff : 0;
     const code = buf[this.pos++] ^ inv;
+    if (code === CODE_STRING && inv === 0) {
+      // Fast path: an ascending string with no escaped zero decodes in place.
+      const start = this.pos;
+      let p = start;
+      while (p < this.end && buf[p] !== 0) p++;
+      if (p < this.end && (p + 1 >= this.end || buf[p + 1] !== 0xff)) {
+        this.pos = p + 1;
+        return decodeText(buf, start, p);
+      }
+    }
     if (code === CODE_STRING || code === CODE_BYTES) {
       const bytes = this.readEscaped(inv);
       return code === CODE_BYTES ? bytes : decodeText(bytes, 0, bytes.length);
@@ -398,18 +416,17 @@ export class TupleReader {
   }
 }
 
-/** UTF-8 text; short ASCII by hand (faster than TextDecoder for the ids and names keys hold). */
+// Buffer's native latin1 slicer, called on any Uint8Array: for ASCII it is the UTF-8 decoding, and
+// it makes one flat string where building one char by char made dozens of throwaway strings per row.
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, s: number, e: number) => string })
+  .latin1Slice;
+
+/** UTF-8 text of buf[start, end); ASCII (the common case for ids and names) takes the latin1 fast path. */
 export function decodeText(buf: Uint8Array, start: number, end: number): string {
-  if (end - start <= 48) {
-    let s = "";
-    for (let i = start; i < end; i++) {
-      const c = buf[i];
-      if (c >= 0x80) return decoder.decode(buf.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
+  for (let i = start; i < end; i++) {
+    if (buf[i] >= 0x80) return decoder.decode(buf.subarray(start, end));
   }
-  return decoder.decode(buf.subarray(start, end));
+  return latin1Slice.call(buf, start, end);
 }
 
 /** Decodes a whole tuple (every component ascending unless `dirs` says otherwise). */

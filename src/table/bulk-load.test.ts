@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { open, type Store } from "../engine/store.js";
+import { MemoryFileSystem } from "../fs/memory.js";
+import { seededRandom } from "../fs/random.js";
+import type { Row } from "./codec.js";
+import { DuplicateKeyError } from "./errors.js";
+import type { TableSchema } from "./schema.js";
+import type { Table, TableQuery } from "./table.js";
+import { Tables } from "./tables.js";
+
+const schema: TableSchema = {
+  name: "grants",
+  fields: {
+    id: "string",
+    ent: "string",
+    kind: "string",
+    who: { type: "int", optional: true },
+    weight: { type: "float", optional: true },
+    code: { type: "string", optional: true },
+    data: { type: "json", optional: true },
+  },
+  primaryKey: ["id"],
+  indexes: {
+    byEnt: { fields: ["ent", "kind", { field: "who", order: "desc" }] },
+    byWeight: { fields: [{ field: "weight", order: "desc" }] },
+    byCode: { fields: ["code"], unique: true },
+  },
+};
+
+function makeRows(n: number, seed: number, shuffled: boolean): Row[] {
+  const rnd = seededRandom(seed);
+  const rows: Row[] = [];
+  for (let i = 0; i < n; i++) {
+    rows.push({
+      id: `g-${String(i).padStart(6, "0")}`,
+      ent: `e${i % 7}`,
+      kind: i % 2 ? "user" : "group",
+      who: i % 5 === 0 ? null : Math.floor(rnd() * 50) - 10,
+      weight: i % 4 === 0 ? null : Math.round(rnd() * 100) / 4,
+      code: i % 3 === 0 ? null : `c${i}`,
+      data: i % 6 === 0 ? { i, tags: ["a", i] } : undefined,
+    });
+  }
+  if (shuffled) {
+    for (let i = rows.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [rows[i], rows[j]] = [rows[j], rows[i]];
+    }
+  }
+  return rows;
+}
+
+const queries: TableQuery[] = [
+  {},
+  { reverse: true },
+  { index: "byEnt" },
+  { index: "byEnt", eq: ["e3"] },
+  { index: "byEnt", eq: ["e3", "user"], gte: 5 },
+  { index: "byEnt", eq: ["e1", "group"], lt: 0, reverse: true },
+  { index: "byWeight", gt: 10, lte: 20 },
+  { index: "byWeight", keysOnly: true },
+  { index: "byCode", gte: "c5", keysOnly: true },
+  { gte: "g-000100", lt: "g-000200" },
+];
+
+function snapshotOf(t: Table): unknown[] {
+  const out: unknown[] = [t.rows];
+  for (const q of queries) {
+    out.push(JSON.stringify([...t.scan(q, 37)]));
+    out.push(t.count(q));
+  }
+  return out;
+}
+
+/** Compares query by query, so a failure names the query rather than printing every row. */
+function assertSame(got: Table, want: Table): void {
+  const a = snapshotOf(got);
+  const b = snapshotOf(want);
+  assert.equal(a[0], b[0], "row counts");
+  for (let i = 1; i < a.length; i++) {
+    const q = JSON.stringify(queries[(i - 1) >> 1]);
+    if (a[i] === b[i]) continue;
+    const x = String(a[i]);
+    const y = String(b[i]);
+    let at = 0;
+    while (at < x.length && x[at] === y[at]) at++;
+    assert.fail(
+      `query ${q} (${i % 2 ? "rows" : "count"}) differs at char ${at}: ${x.slice(at - 80, at + 80)} vs ${y.slice(at - 80, at + 80)}`,
+    );
+  }
+}
+
+async function loadBoth(store: Store, rows: Row[]): Promise<[Table, Table]> {
+  const tables = Tables.open(store);
+  const bulk = await tables.define(schema);
+  const rowByRow = await tables.define({ ...schema, name: "rowByRow" });
+  await bulk.bulkLoad(rows);
+  await Promise.all(rows.map((r) => rowByRow.insert(r)));
+  await store.flush();
+  return [bulk, rowByRow];
+}
+
+test("bulk load gives exactly the query results of row-by-row inserts (in memory, inline build)", async () => {
+  const fs = new MemoryFileSystem();
+  const store = await open("/db", { fs, durability: "none", targetFileSize: 16 << 10 });
+  for (const shuffled of [false, true]) {
+    const rows = makeRows(3000, shuffled ? 2 : 1, shuffled);
+    const tables = Tables.open(store);
+    const name = shuffled ? "s" : "o";
+    const bulk = await tables.define({ ...schema, name: `${name}-bulk` });
+    const rowByRow = await tables.define({ ...schema, name: `${name}-rows` });
+    const result = await bulk.bulkLoad(rows);
+    assert.equal(result.rows, rows.length);
+    assert.ok(result.files > 1, "a small target file size cuts several files");
+    await Promise.all(rows.map((r) => rowByRow.insert(r)));
+    assertSame(bulk, rowByRow);
+  }
+  await store.close();
+});
+
+test("bulk load on the real file system (worker threads) matches row-by-row inserts and survives reopening", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "shale-bulk-"));
+  try {
+    let store = await open(dir, { durability: "none" });
+    const rows = makeRows(20000, 3, true);
+    const [bulk, rowByRow] = await loadBoth(store, rows);
+    assertSame(bulk, rowByRow);
+    await store.close();
+    store = await open(dir);
+    const again = Tables.open(store);
+    assertSame(again.table("grants"), again.table("rowByRow"));
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a duplicate primary key or unique value loads nothing; a non-empty table is refused", async () => {
+  const fs = new MemoryFileSystem();
+  const store = await open("/db", { fs, durability: "none" });
+  const tables = Tables.open(store);
+  const t = await tables.define(schema);
+  const rows = makeRows(500, 4, true);
+  const before = [...store.iterator()].length;
+  await assert.rejects(t.bulkLoad([...rows, { ...rows[10], code: "other" }]), (e: unknown) => {
+    assert.ok(e instanceof DuplicateKeyError);
+    assert.equal(e.index, "primary");
+    assert.deepEqual(e.values, [rows[10].id]);
+    return true;
+  });
+  await assert.rejects(
+    t.bulkLoad([...rows, { ...rows[1], id: "zzz", code: "c7" }]),
+    /unique index "byCode" already has \("c7"\)/,
+  );
+  await assert.rejects(t.bulkLoad([{ id: "x", ent: 5 }]), /field ent must be a string/);
+  assert.equal([...store.iterator()].length, before, "nothing was written");
+  assert.equal(t.rows, 0);
+  await t.bulkLoad(rows);
+  assert.equal(t.rows, rows.length);
+  await assert.rejects(t.bulkLoad(rows), /needs an empty table/);
+  // Deleting everything empties the table again.
+  for (const r of rows) await t.delete(r.id);
+  assert.equal((await t.bulkLoad(rows.slice(0, 10))).rows, 10);
+  assert.equal(t.rows, 10);
+  await store.close();
+});
