@@ -94,6 +94,7 @@ export class StoreIterator implements IterableIterator<Entry> {
   private readonly bounds: Bounds;
   private readonly reverse: boolean;
   private readonly limit: number;
+  private scratch = new Uint8Array(64);
 
   constructor(
     private readonly it: InternalIterator,
@@ -197,6 +198,50 @@ export class StoreIterator implements IterableIterator<Entry> {
     }
     this.emitted++;
     return e;
+  }
+
+  /**
+   * Calls `fn(key, value)` for the next entries, in order, until it returns false or the entries
+   * end; returns how many it was given. Nothing is allocated per entry but the value view: `key`
+   * is a scratch buffer valid only during the call (copy it to keep it); `value` stays valid.
+   */
+  visit(fn: (key: Uint8Array, value: Uint8Array) => boolean | undefined): number {
+    if (this.closeReason) throw this.closeReason;
+    if (this.done) return 0;
+    if (!this.started) this.start();
+    if (this.reverse) {
+      let n = 0;
+      for (let e = this.read(); e; e = this.read()) {
+        n++;
+        if (fn(e[0], e[1]) === false) break;
+      }
+      return n;
+    }
+    const it = this.it;
+    const readSeq = this.readSeq;
+    let n = 0;
+    let scratch = this.scratch;
+    while (it.valid() && this.emitted < this.limit) {
+      if (it.seq() > readSeq) {
+        it.next();
+        continue;
+      }
+      const view = it.key();
+      if (this.pastEnd(view)) break;
+      if (view.length > scratch.length) scratch = this.scratch = new Uint8Array(view.length * 2);
+      for (let i = 0; i < view.length; i++) scratch[i] = view[i];
+      const key = scratch.subarray(0, view.length);
+      const value = it.kind() === KIND_PUT ? it.value() : undefined;
+      it.next();
+      while (it.valid() && compareKeys(it.key(), key) === 0) it.next();
+      if (!value) continue;
+      this.emitted++;
+      n++;
+      if (fn(key, value) === false) return n;
+    }
+    this.done = true;
+    this.close();
+    return n;
   }
 
   /** Up to `n` next entries; an empty array at the end. */

@@ -64,6 +64,29 @@ test("iterators honour bounds, prefix, reverse and limit", async () => {
   for (let batch = it.nextv(700); batch.length > 0; batch = it.nextv(700)) n += batch.length;
   assert.equal(n, 3000);
   assert.equal(db.stats().openIterators, 0);
+  // visit() gives the same entries (with overwrites and deletes shadowing older versions), stops
+  // when the callback says so, and its key scratch must be copied to be kept.
+  await db.del(key(11));
+  await db.put(key(12), "new");
+  for (const o of [{ gte: key(10), lt: key(14) }, { gte: key(10), lt: key(14), reverse: true }, { limit: 5 }]) {
+    const seen: string[] = [];
+    db.iterator(o).visit((k, v) => {
+      seen.push(`${dec(k)}=${dec(v)}`);
+      return undefined;
+    });
+    assert.deepEqual(
+      seen,
+      [...db.iterator(o)].map(([k, v]) => `${dec(k)}=${dec(v)}`),
+    );
+  }
+  const stopped = db.iterator();
+  assert.equal(
+    stopped.visit((k) => dec(k) !== key(2)),
+    3,
+  );
+  assert.equal(dec(stopped.read()?.[0]), key(3), "after a stop the iterator resumes with the next entry");
+  stopped.close();
+  assert.equal(db.stats().openIterators, 0);
   await db.close();
 });
 

@@ -175,8 +175,11 @@ export function encodeValue(w: ByteWriter, s: ResolvedSchema, values: readonly u
   }
 }
 
-/** Reads a value written by `encodeValue` into `row`; absent optional fields become null. */
-export function decodeValue(s: ResolvedSchema, buf: Uint8Array, start: number, end: number, row: Row): void {
+/**
+ * Reads a value written by `encodeValue` into `out`, by field index (see ResolvedField.index);
+ * absent optional fields become null.
+ */
+export function decodeValue(s: ResolvedSchema, buf: Uint8Array, start: number, end: number, out: unknown[]): void {
   const fields = s.valueFields;
   const n = fields.length;
   let p = start + ((n + 7) >> 3);
@@ -184,7 +187,7 @@ export function decodeValue(s: ResolvedSchema, buf: Uint8Array, start: number, e
   for (let i = 0; i < n; i++) {
     const f = fields[i];
     if ((buf[start + (i >> 3)] & (1 << (i & 7))) === 0) {
-      row[f.name] = null;
+      out[f.index] = null;
       continue;
     }
     switch (f.type) {
@@ -201,10 +204,10 @@ export function decodeValue(s: ResolvedSchema, buf: Uint8Array, start: number, e
           shift *= 128;
         } while (b & 0x80);
         if (p + len > end) throw new CorruptionError("record", `field ${f.name} runs past the end of the record`);
-        if (f.type === "string") row[f.name] = decodeText(buf, p, p + len);
-        else if (f.type === "bytes") row[f.name] = buf.subarray(p, p + len);
-        else if (f.type === "json") row[f.name] = new RawJson(buf.subarray(p, p + len));
-        else row[f.name] = BigInt(decodeText(buf, p, p + len));
+        if (f.type === "string") out[f.index] = decodeText(buf, p, p + len);
+        else if (f.type === "bytes") out[f.index] = buf.subarray(p, p + len);
+        else if (f.type === "json") out[f.index] = new RawJson(buf.subarray(p, p + len));
+        else out[f.index] = BigInt(decodeText(buf, p, p + len));
         p += len;
         break;
       }
@@ -218,16 +221,16 @@ export function decodeValue(s: ResolvedSchema, buf: Uint8Array, start: number, e
           m += (b & 0x7f) * scale;
           scale *= 128;
         }
-        row[f.name] = negative ? -m : m;
+        out[f.index] = negative ? -m : m;
         break;
       }
       case "float":
         for (let j = 0; j < 8; j++) f64Bytes[j] = buf[p + j];
-        row[f.name] = f64[0];
+        out[f.index] = f64[0];
         p += 8;
         break;
       case "bool":
-        row[f.name] = buf[p++] === 1;
+        out[f.index] = buf[p++] === 1;
         break;
     }
   }

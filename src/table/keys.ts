@@ -81,6 +81,12 @@ export function readPrimaryFields(r: TupleReader, s: ResolvedSchema, row: Row): 
   for (let i = 0; i < pk.fields.length; i++) row[pk.fields[i].name] = readKeyField(r, pk, i);
 }
 
+/** Reads the primary key fields from `r` into `out`, by field index. */
+export function readPrimaryValues(r: TupleReader, s: ResolvedSchema, out: unknown[]): void {
+  const pk = s.primary;
+  for (let i = 0; i < pk.fields.length; i++) out[pk.fields[i].index] = readKeyField(r, pk, i);
+}
+
 export function readKeyField(r: TupleReader, ix: ResolvedIndex, i: number): unknown {
   const v = r.read(ix.dirs[i]);
   const f = ix.fields[i];

@@ -62,6 +62,8 @@ export interface ResolvedSchema {
   valueFields: ResolvedField[];
   /** Copies a row's field values into `out`, in field order (generated code: no per-field lookup by name). */
   extract: (row: Readonly<Record<string, unknown>>, out: unknown[]) => void;
+  /** A new row object from field values in field order (generated: one object literal, one shape). */
+  makeRow: (values: readonly unknown[]) => Record<string, unknown>;
 }
 
 /**
@@ -72,6 +74,12 @@ export interface ResolvedSchema {
 function makeExtractor(names: readonly string[]): ResolvedSchema["extract"] {
   const body = names.map((n, i) => `out[${i}] = row[${JSON.stringify(n)}];`).join("\n");
   return new Function("row", "out", body) as ResolvedSchema["extract"];
+}
+
+/** The inverse of `makeExtractor`: an object literal with the fields in schema order. */
+function makeRowMaker(names: readonly string[]): ResolvedSchema["makeRow"] {
+  const props = names.map((n, i) => `${JSON.stringify(n)}: values[${i}]`).join(", ");
+  return new Function("values", `return { ${props} };`) as ResolvedSchema["makeRow"];
 }
 
 function bad(table: string, what: string): never {
@@ -136,8 +144,18 @@ export function resolveSchema(schema: TableSchema): ResolvedSchema {
     if (indexName === "primary") bad(name, `"primary" is reserved for the primary key`);
     indexes.push(resolveIndex(name, indexName, indexes.length + 1, spec?.fields, spec?.unique === true, byName));
   }
-  const extract = makeExtractor(fields.map((f) => f.name));
-  return { schema, name, fields, byName, primary, indexes, valueFields, extract };
+  const names = fields.map((f) => f.name);
+  return {
+    schema,
+    name,
+    fields,
+    byName,
+    primary,
+    indexes,
+    valueFields,
+    extract: makeExtractor(names),
+    makeRow: makeRowMaker(names),
+  };
 }
 
 /** The index named `name` ("primary" or a secondary index). */

@@ -22,6 +22,7 @@ import {
   primaryValues,
   readKeyField,
   readPrimaryFields,
+  readPrimaryValues,
   writeIndexKey,
   writeKeyField,
   writePrimaryKey,
@@ -74,6 +75,11 @@ export class Table {
   private rowCount: number;
   private readonly locks = new Map<string, Promise<void>>();
   private readonly w = new ByteWriter(256);
+  /** Scratch for decoding records: field values by index, and a reusable tuple reader. */
+  private readonly vals: unknown[];
+  private readonly reader0 = new TupleReader(new Uint8Array(0));
+  /** The last key a query page returned (its cursor). */
+  private readonly lastKey = new ByteWriter(64);
   private loading = false;
 
   constructor(
@@ -85,6 +91,7 @@ export class Table {
     this.name = schema.name;
     this.prefixes = [indexPrefix(id, 0), ...schema.indexes.map((ix) => indexPrefix(id, ix.id))];
     this.countKey = metaKey("rows", id);
+    this.vals = new Array(schema.fields.length).fill(null);
     const stored = reader.get(this.countKey);
     this.rowCount = stored === undefined ? this.countRange(this.prefixes[0]) : Number(new TupleReader(stored).read());
   }
@@ -119,20 +126,22 @@ export class Table {
       snapshot: q.snapshot,
     });
     const rows: Row[] = [];
-    let lastKey: Uint8Array | undefined;
+    const last = this.lastKey.reset();
+    let more = false;
     try {
-      for (let e = it.next(); !e.done; e = it.next()) {
+      it.visit((k, v) => {
         if (rows.length === limit) {
-          return { rows, cursor: lastKey ? this.cursorOf(lastKey) : undefined };
+          more = true;
+          return false;
         }
-        const [k, v] = e.value;
-        lastKey = k;
         rows.push(this.rowFromEntry(ix, k, v, q));
-      }
+        last.reset().bytes(k);
+        return undefined;
+      });
     } finally {
       it.close();
     }
-    return { rows, cursor: undefined };
+    return { rows, cursor: more ? this.cursorOf(last.buf.subarray(0, last.pos)) : undefined };
   }
 
   /** Every row of a query, page by page (memory stays bounded by `pageSize`). */
@@ -287,10 +296,13 @@ export class Table {
 
   /** A whole row from its primary key and value. */
   decodeRecord(key: Uint8Array, value: Uint8Array): Row {
-    const row: Row = {};
-    readPrimaryFields(new TupleReader(key, this.prefixes[0].length), this.schema, row);
-    decodeValue(this.schema, value, 0, value.length, row);
-    return row;
+    const s = this.schema;
+    const vals = this.vals;
+    const r = this.reader0;
+    r.reset(key, this.prefixes[0].length);
+    readPrimaryValues(r, s, vals);
+    decodeValue(s, value, 0, value.length, vals);
+    return s.makeRow(vals);
   }
 
   // -------------------------------------------------------------------------------------------

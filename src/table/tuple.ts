@@ -284,11 +284,19 @@ export function encodeTuple(values: Tuple, dirs?: readonly Direction[]): Uint8Ar
 export class TupleReader {
   pos: number;
   constructor(
-    readonly buf: Uint8Array,
+    public buf: Uint8Array,
     start = 0,
-    readonly end = buf.length,
+    public end = buf.length,
   ) {
     this.pos = start;
+  }
+
+  /** Points the reader at another buffer (readers are reused to avoid an object per key). */
+  reset(buf: Uint8Array, start = 0, end = buf.length): this {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+    return this;
   }
 
   done(): boolean {
@@ -405,7 +413,7 @@ export class TupleReader {
     if (p >= this.end) throw new TupleError("unterminated string component");
     const end = p;
     this.pos = inv ? p + 2 : p + 1;
-    if (!escaped && !inv) return buf.subarray(start, end);
+    if (!escaped && !inv) return buf.slice(start, end); // a copy: keys may sit in reused buffers
     const out: number[] = [];
     for (let i = start; i < end; i++) {
       const b = buf[i] ^ inv;
@@ -421,12 +429,58 @@ export class TupleReader {
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, s: number, e: number) => string })
   .latin1Slice;
 
-/** UTF-8 text of buf[start, end); ASCII (the common case for ids and names) takes the latin1 fast path. */
+// Decoded short ASCII strings are cached by their bytes (direct-mapped, with a second-chance bit):
+// records repeat the same names, types and ids of related rows over and over, and a cache hit
+// costs a hash and a compare of a few bytes instead of a new string (and the GC work after it).
+// A miss only replaces an entry that has not been hit since it was last spared, so a stream of
+// unique ids does not push out the strings that repeat.
+const TEXT_CACHE_SLOTS = 4096;
+const TEXT_CACHE_MAX = 32;
+const textCache: (string | undefined)[] = new Array(TEXT_CACHE_SLOTS);
+const textCacheBytes = new Uint8Array(TEXT_CACHE_SLOTS * TEXT_CACHE_MAX);
+const textCacheLens = new Uint8Array(TEXT_CACHE_SLOTS);
+const textCacheHit = new Uint8Array(TEXT_CACHE_SLOTS);
+
+/** UTF-8 text of buf[start, end); short ASCII (the common case for ids and names) is cached. */
 export function decodeText(buf: Uint8Array, start: number, end: number): string {
-  for (let i = start; i < end; i++) {
-    if (buf[i] >= 0x80) return decoder.decode(buf.subarray(start, end));
+  const len = end - start;
+  if (len > TEXT_CACHE_MAX) {
+    for (let i = start; i < end; i++) {
+      if (buf[i] >= 0x80) return decoder.decode(buf.subarray(start, end));
+    }
+    return latin1Slice.call(buf, start, end);
   }
-  return latin1Slice.call(buf, start, end);
+  let h = 0x811c9dc5 ^ len;
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c >= 0x80) return decoder.decode(buf.subarray(start, end));
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  const slot = (h ^ (h >>> 15)) & (TEXT_CACHE_SLOTS - 1);
+  const cached = textCache[slot];
+  const base = slot * TEXT_CACHE_MAX;
+  if (cached !== undefined && textCacheLens[slot] === len) {
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (textCacheBytes[base + i] !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      textCacheHit[slot] = 1;
+      return cached;
+    }
+  }
+  const text = latin1Slice.call(buf, start, end);
+  if (cached !== undefined && textCacheHit[slot] === 1) {
+    textCacheHit[slot] = 0; // spared once; replaced on the next miss unless hit again
+    return text;
+  }
+  textCache[slot] = text;
+  textCacheLens[slot] = len;
+  for (let i = 0; i < len; i++) textCacheBytes[base + i] = buf[start + i];
+  return text;
 }
 
 /** Decodes a whole tuple (every component ascending unless `dirs` says otherwise). */
