@@ -45,7 +45,11 @@ export class BulkJobCancelledError extends Error {
   }
 }
 
+/** How long the workers stay after the last store using them closed. */
+export const IDLE_STOP_MS = 2000;
+
 export class BulkPool {
+  private stopTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly slots: Array<Slot | null>;
   private readonly queue: Pending[] = [];
   private nextId = 1;
@@ -200,8 +204,16 @@ export class BulkPool {
 
   private maybeStop(): void {
     if (!this.stopWhenIdle || this.leases > 0 || this.busy > 0) return;
-    this.stopWhenIdle = false;
-    for (let i = 0; i < this.size; i++) this.killSlot(i, new Error("the bulk worker pool was stopped"));
+    // Not at once: a program that closes one store and opens the next (a pack per request, say)
+    // would pay the worker start-up (tens of ms) every time. The timer is unreferenced.
+    if (this.stopTimer) clearTimeout(this.stopTimer);
+    this.stopTimer = setTimeout(() => {
+      this.stopTimer = null;
+      if (!this.stopWhenIdle || this.leases > 0 || this.busy > 0) return;
+      this.stopWhenIdle = false;
+      for (let i = 0; i < this.size; i++) this.killSlot(i, new Error("the bulk worker pool was stopped"));
+    }, IDLE_STOP_MS);
+    this.stopTimer.unref();
   }
 }
 

@@ -181,9 +181,9 @@ export async function bulkLoad(table: Table, store: Store, rows: Iterable<Row>):
   // The row count is written after the rows, and any old count (0, after rows came and went) is
   // removed before: a crash in between leaves no count, and opening the table then counts the rows.
   const countKey = table.rowCountKey();
-  if (store.get(countKey) !== undefined) await store.del(countKey, { durability: "strict" });
+  if (store.get(countKey) !== undefined) await store.del(countKey);
   const result = await store.ingestRuns(sorted);
   table.setRowCount(n);
-  await store.put(countKey, encodeTuple([n]), { durability: "strict" });
+  await store.put(countKey, encodeTuple([n]));
   return { rows: n, files: result.files };
 }

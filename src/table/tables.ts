@@ -88,7 +88,7 @@ export class Tables {
     let id = 1;
     for (const t of this.byName.values()) id = Math.max(id, t.id + 1);
     const value: CatalogValue = { id, schema: stored };
-    await this.store.put(metaKey("catalog", schema.name), utf8.encode(JSON.stringify(value)), { durability: "strict" });
+    await this.store.put(metaKey("catalog", schema.name), utf8.encode(JSON.stringify(value)));
     const table = new Table(id, resolveSchema(stored), this.reader, this.store);
     this.byName.set(schema.name, table);
     return table;
