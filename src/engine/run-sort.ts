@@ -11,14 +11,14 @@
 //    how many of the 6 bytes exist, so "ab" < "ab\0") are read in one sequential pass.
 // 3. Large runs are sorted by chunk with an LSD radix sort over 16-bit digits, skipping digits that
 //    are the same for every key (a composite key's chunk often varies in two or three bytes).
-// 4. The keys are copied once, in chunk order, into the output arena (a batched gather: the
-//    reads of 64 keys are issued together before they are copied). Keys that tie on the chunk now
-//    sit next to each other.
-// 5. Each tie group is sorted in place in the output arena by a multikey quicksort (Bentley and
-//    Sedgewick) over the same 6-byte chunks cached in a Float64Array beside the indices; before a
-//    range's chunks are compared, the bytes all its keys share are skipped. Small ranges finish
-//    with insertion sort. The group's bytes are then permuted through a small scratch buffer.
-// Runs too small for step 3 are sorted by the quicksort directly and gathered at the end.
+// 4. Then, a block of at least 64 keys (whole tie groups: keys equal in the chunk) at a time in
+//    chunk order: the block's keys are touched in one tight loop, so their cache misses overlap;
+//    each tie group is sorted by a multikey quicksort (Bentley and Sedgewick) over the next 6-byte
+//    chunks, cached in a Float64Array beside the indices (before a range's chunks are compared,
+//    the bytes all its keys share are skipped; small ranges finish with insertion sort), reading
+//    keys that are now in the cache; and the block is copied into the output arena, four bytes at
+//    a time. Each key is read from memory about once.
+// Runs too small for step 3 are sorted by the quicksort directly and copied out at the end.
 //
 // Duplicates keep no particular order (they are equal).
 
@@ -26,10 +26,12 @@ import type { PackedRun } from "./packed-run.js";
 
 /** Ranges at most this long are insertion-sorted. */
 const SMALL = 16;
-/** Runs at least this long take the radix path (steps 3-5). */
+/** Runs at least this long take the radix path (steps 3 and 4). */
 const RADIX_MIN = 1 << 16;
 /** Keys whose reads are issued together in a gather. */
 const GATHER_BATCH = 64;
+/** Keys (whole tie groups) touched, sorted and copied out together in the radix path. */
+const COPY_BLOCK = 64;
 /** Ranges at most this long have their shared prefix measured by direct comparison. */
 const LOCAL_RANGE = 4096;
 /** 2^24 */
@@ -57,7 +59,7 @@ export function firstOutOfOrder(keys: Uint8Array, ko: Uint32Array, start: number
  */
 export function sortedOrder(keys: Uint8Array, ko: Uint32Array, n: number): Uint32Array | null {
   if (firstOutOfOrder(keys, ko, 0, n) < 0) return null;
-  const sorter = new RunSorter(keys, ko, n);
+  const sorter = new RunSorter(keys, ko, identity(n));
   sorter.sort(0, n, 0);
   return sorter.idx;
 }
@@ -70,7 +72,7 @@ export function sortRun(run: PackedRun, shared = true): PackedRun {
   const out: PackedRun = { keys: EMPTY, keyOffsets: EMPTY_OFFSETS, count: n };
   let order: Uint32Array;
   if (n < RADIX_MIN) {
-    const sorter = new RunSorter(keys, ko, n);
+    const sorter = new RunSorter(keys, ko, identity(n));
     sorter.sort(0, n, 0);
     order = sorter.idx;
     [out.keys, out.keyOffsets] = gather(keys, ko, order, n, shared);
@@ -86,7 +88,13 @@ export function sortRun(run: PackedRun, shared = true): PackedRun {
 const EMPTY = new Uint8Array(0);
 const EMPTY_OFFSETS = new Uint32Array(1);
 
-/** Steps 2-5 for a large run: fills out.keys/keyOffsets and returns the order (for the values). */
+function identity(n: number): Uint32Array {
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}
+
+/** Steps 2-4 for a large run: fills out.keys/keyOffsets and returns the order (for the values). */
 function sortLarge(keys: Uint8Array, ko: Uint32Array, n: number, out: PackedRun, shared: boolean): Uint32Array {
   // Step 2: chunks at the shared prefix's end, as hi = bytes 0-3, lo = bytes 4-5 << 3 | count.
   let hi: Uint32Array = new Uint32Array(n);
@@ -97,8 +105,7 @@ function sortLarge(keys: Uint8Array, ko: Uint32Array, n: number, out: PackedRun,
     const skip = sharedChunkBytes(hi, lo, n);
     if (skip < 0) {
       // Every key is the same: any order is sorted.
-      const ident = new Uint32Array(n);
-      for (let i = 0; i < n; i++) ident[i] = i;
+      const ident = identity(n);
       [out.keys, out.keyOffsets] = gather(keys, ko, ident, n, shared);
       return ident;
     }
@@ -106,28 +113,37 @@ function sortLarge(keys: Uint8Array, ko: Uint32Array, n: number, out: PackedRun,
     depth += skip;
   }
   // Step 3.
-  let idx: Uint32Array = new Uint32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
+  let idx = identity(n);
   [idx, hi, lo] = radixSortWords(idx, hi, lo, n);
-  // Step 4.
-  const [dst, dOff] = gather(keys, ko, idx, n, shared);
+  // Step 4, a block of whole tie groups (at least COPY_BLOCK keys) at a time.
+  let total = 0;
+  for (let i = 0; i < n; i++) total += ko[i + 1] - ko[i];
+  const dst = shared ? new Uint8Array(new SharedArrayBuffer(total)) : new Uint8Array(total);
+  const dOff = shared ? new Uint32Array(new SharedArrayBuffer((n + 1) * 4)) : new Uint32Array(n + 1);
   out.keys = dst;
   out.keyOffsets = dOff;
-  // Step 5: positions in dst of the keys, sorted group by group.
-  const sorter = new RunSorter(dst, dOff, n);
-  const pos = sorter.idx;
-  const permuter = new GroupPermuter(dst, dOff, idx);
-  let i = 0;
-  while (i < n) {
-    const h = hi[i];
-    const l = lo[i];
-    let j = i + 1;
-    while (j < n && hi[j] === h && lo[j] === l) j++;
-    if (j - i > 1 && (l & 7) === 6) {
-      sorter.sort(i, j, depth + 6);
-      permuter.apply(pos, i, j);
+  const sorter = new RunSorter(keys, ko, idx);
+  const copier = new Copier(keys, ko, idx, dst, dOff);
+  let start = 0;
+  while (start < n) {
+    let end = start;
+    while (end < n && end - start < COPY_BLOCK) {
+      const h = hi[end];
+      const l = lo[end];
+      end++;
+      while (end < n && hi[end] === h && lo[end] === l) end++;
     }
-    i = j;
+    copier.touch(start, end);
+    for (let i = start; i < end; ) {
+      const h = hi[i];
+      const l = lo[i];
+      let j = i + 1;
+      while (j < end && hi[j] === h && lo[j] === l) j++;
+      if (j - i > 1 && (l & 7) === 6) sorter.sort(i, j, depth + 6);
+      i = j;
+    }
+    copier.copy(start, end);
+    start = end;
   }
   return idx;
 }
@@ -279,11 +295,7 @@ function isConstant(count: Uint32Array, n: number): boolean {
   return true;
 }
 
-/**
- * Copies entries in `order` into a new arena (SharedArrayBuffer-backed when `shared`), offsets
- * from 0. The reads of a batch of keys are issued in one tight loop first, so their cache misses
- * overlap, then the batch is copied four bytes at a time.
- */
+/** Copies entries in `order` into a new arena (SharedArrayBuffer-backed when `shared`), offsets from 0. */
 function gather(
   src: Uint8Array,
   so: Uint32Array,
@@ -291,103 +303,64 @@ function gather(
   n: number,
   shared: boolean,
 ): [Uint8Array, Uint32Array] {
-  const dOff = shared ? new Uint32Array(new SharedArrayBuffer((n + 1) * 4)) : new Uint32Array(n + 1);
   let total = 0;
-  for (let i = 0; i < n; i++) {
-    const k = order[i];
-    total += so[k + 1] - so[k];
-    dOff[i + 1] = total;
-  }
+  for (let i = 0; i < n; i++) total += so[i + 1] - so[i];
   const dst = shared ? new Uint8Array(new SharedArrayBuffer(total)) : new Uint8Array(total);
-  const sv = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  const dv = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
-  let sink = 0;
+  const dOff = shared ? new Uint32Array(new SharedArrayBuffer((n + 1) * 4)) : new Uint32Array(n + 1);
+  const c = new Copier(src, so, order, dst, dOff);
   for (let b = 0; b < n; b += GATHER_BATCH) {
     const e = Math.min(b + GATHER_BATCH, n);
-    for (let i = b; i < e; i++) {
+    c.touch(b, e);
+    c.copy(b, e);
+  }
+  return [dst, dOff];
+}
+
+/**
+ * Copies entries of an arena into another in a given order, a range of positions at a time and
+ * from the start (dOff[i + 1] is set as entry i is copied). `touch` first reads one byte at each
+ * end of every key in a range in a tight loop, so that the cache misses of many keys overlap;
+ * the copy then runs four bytes at a time.
+ */
+class Copier {
+  private readonly sv: DataView;
+  private readonly dv: DataView;
+  /** The touch loop's (meaningless) sum, kept so the reads are not optimised away. */
+  sink = 0;
+
+  constructor(
+    private readonly src: Uint8Array,
+    private readonly so: Uint32Array,
+    private readonly order: Uint32Array,
+    private readonly dst: Uint8Array,
+    private readonly dOff: Uint32Array,
+  ) {
+    this.sv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    this.dv = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+  }
+
+  touch(lo: number, hi: number): void {
+    const { src, so, order } = this;
+    let sink = this.sink;
+    for (let i = lo; i < hi; i++) {
       const k = order[i];
       const s = so[k];
       const t = so[k + 1];
       if (t > s) sink = (sink + src[s] + src[t - 1]) | 0;
     }
-    for (let i = b; i < e; i++) {
+    this.sink = sink;
+  }
+
+  copy(lo: number, hi: number): void {
+    const { src, so, order, dst, dOff, sv, dv } = this;
+    let p = dOff[lo];
+    for (let i = lo; i < hi; i++) {
       const k = order[i];
       let s = so[k];
       const t = so[k + 1];
-      let p = dOff[i];
       for (; s + 4 <= t; s += 4, p += 4) dv.setUint32(p, sv.getUint32(s, true), true);
       for (; s < t; s++) dst[p++] = src[s];
-    }
-  }
-  touched = sink;
-  return [dst, dOff];
-}
-
-/** Where the gather's touch loop leaves its (meaningless) sum, so it is not optimised away. */
-let touched = 0;
-export function gatherChecksum(): number {
-  return touched;
-}
-
-/**
- * Reorders groups of entries of an arena in place: entries [i, j) are rearranged so that the
- * entry now at position order[t] moves to position t (for t in [i, j)), with `idx` permuted alike.
- */
-class GroupPermuter {
-  private scratch = new Uint8Array(4096);
-  private offs = new Uint32Array(256);
-  private ids = new Uint32Array(256);
-  private scratchView = new DataView(this.scratch.buffer);
-  private readonly arenaView: DataView;
-
-  constructor(
-    private readonly arena: Uint8Array,
-    private readonly ao: Uint32Array,
-    private readonly idx: Uint32Array,
-  ) {
-    this.arenaView = new DataView(arena.buffer, arena.byteOffset, arena.byteLength);
-  }
-
-  apply(order: Uint32Array, i: number, j: number): void {
-    let same = true;
-    for (let t = i; t < j; t++) {
-      if (order[t] !== t) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return;
-    const { arena, ao, idx } = this;
-    const base = ao[i];
-    const bytes = ao[j] - base;
-    const m = j - i;
-    if (bytes > this.scratch.length) {
-      this.scratch = new Uint8Array(Math.max(bytes, this.scratch.length * 2));
-      this.scratchView = new DataView(this.scratch.buffer);
-    }
-    if (m + 1 > this.offs.length) {
-      this.offs = new Uint32Array(Math.max(m + 1, this.offs.length * 2));
-      this.ids = new Uint32Array(this.offs.length);
-    }
-    const scratch = this.scratch;
-    const offs = this.offs;
-    const ids = this.ids;
-    scratch.set(arena.subarray(base, ao[j]));
-    const sv = this.scratchView;
-    const av = this.arenaView;
-    for (let t = 0; t <= m; t++) offs[t] = ao[i + t] - base;
-    for (let t = 0; t < m; t++) ids[t] = idx[i + t];
-    let p = base;
-    for (let t = 0; t < m; t++) {
-      const from = order[i + t] - i;
-      const s = offs[from];
-      const e = offs[from + 1];
-      let x = s;
-      for (; x + 4 <= e; x += 4, p += 4) av.setUint32(p, sv.getUint32(x, true), true);
-      for (; x < e; x++) arena[p++] = scratch[x];
-      ao[i + t + 1] = p;
-      idx[i + t] = ids[from];
-      order[i + t] = i + t;
+      dOff[i + 1] = p;
     }
   }
 }
@@ -403,14 +376,14 @@ class RunSorter {
   /** Pending ranges: lo, hi, depth triples (depth < 0: the cache is valid for depth -depth-1). */
   private readonly stack: number[] = [];
 
+  /** Sorts (ranges of) `idx`, entry indices into keys/ko. */
   constructor(
     private readonly keys: Uint8Array,
     private readonly ko: Uint32Array,
-    n: number,
+    idx: Uint32Array,
   ) {
-    this.idx = new Uint32Array(n);
-    for (let i = 0; i < n; i++) this.idx[i] = i;
-    this.cache = new Float64Array(n);
+    this.idx = idx;
+    this.cache = new Float64Array(idx.length);
     this.view = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
   }
 
