@@ -3,10 +3,10 @@
 // main event loop. Runs arrive in SharedArrayBuffers, read in place; sorted runs go back the same
 // way, so nothing big is copied between threads.
 //
-// A new worker first warms up: it sorts a small synthetic run and encodes a few segment chunks
-// into a sink that keeps nothing. That takes tens of milliseconds and gets the hot code optimised
-// before real work arrives; measured on 2 cores, a cold worker took about twice as long over its
-// first million keys as a warm one.
+// A new worker first warms up: it sorts a small synthetic run and encodes two segment chunks into
+// a sink that keeps nothing, so the hot code is optimised before real work arrives. Measured on a
+// quiet 2-core machine with fresh workers, 3 x 1M entries: ingestRuns 703 -> 575 ms and sortRuns
+// 475 -> 419 ms (medians). A job that arrives during the warm-up waits for it.
 
 import { parentPort } from "node:worker_threads";
 import { NodeFileSystem } from "../fs/node.js";
