@@ -4,9 +4,9 @@
 // way, so nothing big is copied between threads.
 //
 // A new worker first warms up: it sorts a small synthetic run and encodes two segment chunks into
-// a sink that keeps nothing, so the hot code is optimised before real work arrives. Measured on a
-// quiet 2-core machine with fresh workers, 3 x 1M entries: ingestRuns 703 -> 575 ms and sortRuns
-// 475 -> 419 ms (medians). A job that arrives during the warm-up waits for it.
+// a sink that keeps nothing, so the hot code is optimised before real work arrives. Measured on 2
+// cores with fresh workers (the first jobs of a process), 3 x 1M entries: sortRuns ~610 -> ~470 ms,
+// ingestRuns ~880 -> ~770 ms (means of 3, noisy). A job that arrives during the warm-up waits.
 
 import { parentPort } from "node:worker_threads";
 import { NodeFileSystem } from "../fs/node.js";
