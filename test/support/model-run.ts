@@ -7,7 +7,7 @@
 // against the model. Everything comes from the seed: no Math.random, no timers.
 
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { randomInt, seededRandom } from "../../src/fs/random.js";
+import { seededRandom } from "../../src/fs/random.js";
 import {
   type BatchOp,
   type Durability,
@@ -27,46 +27,13 @@ import {
   type StoreOptions,
 } from "../../src/index.js";
 import { SlowSyncFileSystem } from "./model-slow-fs.js";
+import { Rng } from "./rng.js";
 
 const DIR = "/db";
 const MAX_SNAPSHOTS = 3;
 const MAX_OPEN_ITERATORS = 2;
 
 const encoder = new TextEncoder();
-
-// -------------------------------------------------------------------------------------------------
-// Randomness
-
-class Rng {
-  private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = seededRandom(seed);
-  }
-  int(min: number, max: number): number {
-    return randomInt(this.next, min, max);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(0, items.length - 1)];
-  }
-  weighted<T>(table: ReadonlyArray<readonly [T, number]>): T {
-    let total = 0;
-    for (const [, w] of table) total += w;
-    let r = this.next() * total;
-    for (const [item, w] of table) {
-      r -= w;
-      if (r < 0) return item;
-    }
-    return table[table.length - 1][0];
-  }
-  bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.int(0, 255);
-    return out;
-  }
-}
 
 // -------------------------------------------------------------------------------------------------
 // Keys, values and the model

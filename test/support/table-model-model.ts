@@ -10,51 +10,10 @@
 // integral ones; -0 sorts before +0 and is a different value), and a secondary index ordered by its
 // fields, then by the primary key fields in their own directions.
 
-import { randomInt, seededRandom } from "../../src/fs/random.js";
 import { RawJson } from "../../src/table/codec.js";
 import type { FieldType, TableSchema } from "../../src/table/schema.js";
 import type { Direction } from "../../src/table/tuple.js";
-
-// -------------------------------------------------------------------------------------------------
-// Randomness
-
-export class Rng {
-  private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = seededRandom(seed);
-  }
-  int(min: number, max: number): number {
-    return randomInt(this.next, min, max);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(0, items.length - 1)];
-  }
-  weighted<T>(table: ReadonlyArray<readonly [T, number]>): T {
-    let total = 0;
-    for (const [, w] of table) total += w;
-    let r = this.next() * total;
-    for (const [item, w] of table) {
-      r -= w;
-      if (r < 0) return item;
-    }
-    return table[table.length - 1][0];
-  }
-  /** A random subset of `items`, in their order. */
-  subset<T>(items: readonly T[], p = 0.5): T[] {
-    return items.filter(() => this.chance(p));
-  }
-  shuffle<T>(items: readonly T[]): T[] {
-    const out = [...items];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = this.int(0, i);
-      [out[i], out[j]] = [out[j], out[i]];
-    }
-    return out;
-  }
-}
+import type { Rng } from "./rng.js";
 
 // -------------------------------------------------------------------------------------------------
 // Values

@@ -17,6 +17,7 @@ import { DuplicateKeyError } from "../../src/table/errors.js";
 import type { Table, TableQuery } from "../../src/table/table.js";
 import { Tables } from "../../src/table/tables.js";
 import { encodeTuple, TupleReader } from "../../src/table/tuple.js";
+import { Rng } from "./rng.js";
 import {
   after,
   applyWrite,
@@ -38,7 +39,6 @@ import {
   pkId,
   pkOf,
   type QuerySpec,
-  Rng,
   randomTable,
   randomValue,
   repr,
