@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { pickList, positiveInt } from "./lib/args.js";
 import { BenchData } from "./lib/data.js";
 import * as runner from "./lib/runner.js";
 import { SYSTEM_LOADERS, SYSTEM_NAMES, type SystemName } from "./lib/systems.js";
@@ -40,23 +41,6 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function pickList<T extends string>(raw: string | undefined, all: readonly T[], what: string): T[] {
-  if (raw === undefined) return [...all];
-  const picked = raw
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  for (const p of picked) if (!(all as readonly string[]).includes(p)) usage(`unknown ${what} "${p}"`);
-  return all.filter((a) => picked.includes(a));
-}
-
-function positiveInt(raw: string | undefined, what: string): number | undefined {
-  if (raw === undefined) return undefined;
-  const v = Number(raw.replaceAll("_", ""));
-  if (!Number.isInteger(v) || v <= 0) usage(`--${what} wants a positive integer, got "${raw}"`);
-  return v;
-}
-
 function parseOptions() {
   try {
     return parseArgs({
@@ -79,10 +63,10 @@ const args = parseOptions();
 if (args.help) usage("help");
 
 const quick = args.quick === true;
-const n = positiveInt(args.n, "n") ?? (quick ? 100_000 : 1_000_000);
-const reps = positiveInt(args.reps, "reps") ?? (quick ? 1 : 3);
-const workloadNames = pickList<WorkloadName>(args.only, WORKLOAD_NAMES, "workload");
-const systemNames = pickList<SystemName>(args.systems, SYSTEM_NAMES, "system");
+const n = args.n === undefined ? (quick ? 100_000 : 1_000_000) : positiveInt(args.n, "--n", usage);
+const reps = args.reps === undefined ? (quick ? 1 : 3) : positiveInt(args.reps, "--reps", usage);
+const workloadNames = pickList<WorkloadName>(args.only, WORKLOAD_NAMES, "workload", usage);
+const systemNames = pickList<SystemName>(args.systems, SYSTEM_NAMES, "system", usage);
 
 // Load the systems; a system that cannot load is skipped with a message (an error exit only if it was asked for).
 let exitCode = 0;

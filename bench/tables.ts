@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { pickList, positiveInt } from "./lib/args.js";
 import * as runner from "./lib/runner.js";
 import {
   type Grant,
@@ -41,13 +42,6 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function positiveInt(raw: string, what: string): number {
-  const m = /^(\d[\d_]*)([kKmM]?)$/.exec(raw.trim());
-  const v = m ? Number(m[1].replaceAll("_", "")) * (m[2] === "" ? 1 : /k/i.test(m[2]) ? 1_000 : 1_000_000) : Number.NaN;
-  if (!Number.isSafeInteger(v) || v <= 0) usage(`${what} wants a positive integer, got "${raw}"`);
-  return v;
-}
-
 function parseOptions() {
   try {
     return parseArgs({
@@ -77,18 +71,10 @@ const sizes =
     : args.n
         .split(",")
         .filter((s) => s.trim().length > 0)
-        .map((s) => positiveInt(s, "--n"));
+        .map((s) => positiveInt(s, "--n", usage));
 if (sizes.length === 0) usage("--n names no size");
-const reps = args.reps === undefined ? (quick ? 1 : 3) : positiveInt(args.reps, "--reps");
-let systemNames: TablesSystemName[] = [...TABLES_SYSTEM_NAMES];
-if (args.systems !== undefined) {
-  const picked = args.systems
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  for (const p of picked) if (!(TABLES_SYSTEM_NAMES as readonly string[]).includes(p)) usage(`unknown system "${p}"`);
-  systemNames = TABLES_SYSTEM_NAMES.filter((s) => picked.includes(s));
-}
+const reps = args.reps === undefined ? (quick ? 1 : 3) : positiveInt(args.reps, "--reps", usage);
+const systemNames = pickList<TablesSystemName>(args.systems, TABLES_SYSTEM_NAMES, "system", usage);
 
 // Load the systems; one that cannot load is skipped with a message (an error exit only if it was asked for).
 let exitCode = 0;
