@@ -15,7 +15,7 @@ import { DuplicateKeyError } from "./errors.js";
 import { componentRangeEnd, readKeyField, writeKeyField } from "./keys.js";
 import type { ResolvedIndex } from "./schema.js";
 import type { Table } from "./table.js";
-import { ByteWriter, encodeTuple, TupleReader } from "./tuple.js";
+import { ByteWriter, CODE_NULL, encodeTuple, TupleReader } from "./tuple.js";
 
 export interface BulkLoadResult {
   rows: number;
@@ -83,10 +83,17 @@ function indexValues(run: PackedRun, i: number, prefixLength: number, ix: Resolv
   return ix.fields.map((_, j) => readKeyField(r, ix, j));
 }
 
-/** Length of the index-field part of a secondary index key (prefix plus the index fields). */
-function fieldsEnd(key: Uint8Array, prefixLength: number, ix: ResolvedIndex): number {
-  const r = new TupleReader(key, prefixLength);
-  for (let j = 0; j < ix.fields.length; j++) r.skip(ix.dirs[j]);
+/**
+ * Length of the index-field part of a secondary index key (prefix plus the index fields), or -1
+ * when one of those fields is null (such rows are exempt from uniqueness).
+ */
+function fieldsEnd(r: TupleReader, key: Uint8Array, prefixLength: number, ix: ResolvedIndex): number {
+  r.reset(key, prefixLength);
+  for (let j = 0; j < ix.fields.length; j++) {
+    const code = key[r.pos] ^ (ix.dirs[j] === "desc" ? 0xff : 0);
+    if (code === CODE_NULL) return -1;
+    r.skip(ix.dirs[j]);
+  }
   return r.pos;
 }
 
@@ -157,14 +164,13 @@ export async function bulkLoad(table: Table, store: Store, rows: Iterable<Row>):
     if (!ix.unique) continue;
     const run = sorted[x + 1];
     const plen = prefixes[ix.id].length;
+    const r = new TupleReader(run.keys);
     let prev = -1;
     let prevEnd = 0;
     for (let i = 0; i < run.count; i++) {
       const start = run.keyOffsets[i];
-      const key = run.keys.subarray(start, run.keyOffsets[i + 1]);
-      const end = fieldsEnd(key, plen, ix);
-      const values = indexValues(run, i, plen, ix);
-      if (values.some((v) => v === null)) {
+      const end = fieldsEnd(r, run.keys.subarray(start, run.keyOffsets[i + 1]), plen, ix);
+      if (end < 0) {
         prev = -1; // rows with a null among the fields are exempt
         continue;
       }
@@ -172,7 +178,7 @@ export async function bulkLoad(table: Table, store: Store, rows: Iterable<Row>):
         prev >= 0 &&
         compareRange(run.keys, run.keyOffsets[prev], run.keyOffsets[prev] + prevEnd, run.keys, start, start + end) === 0
       ) {
-        throw new DuplicateKeyError(s.name, ix.name, values);
+        throw new DuplicateKeyError(s.name, ix.name, indexValues(run, i, plen, ix));
       }
       prev = i;
       prevEnd = end;
