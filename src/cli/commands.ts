@@ -2,6 +2,7 @@
 //   shale demo [--dir DIR] [--n N]     open a store on embedded defaults and show what it does
 //   shale bench <suite> [options]      run a benchmark suite from bench/ (engine, tables)
 //   shale stats --dir DIR              print a store's levels, files and counters
+//   shale serve cache [--port P] [--<redis setting> value ...]   run the Redis-compatible cache server
 
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -17,6 +18,9 @@ commands:
   bench <suite> [--quick] [--json] [...]
                                benchmark a suite side by side with its peers (suites: engine, tables)
   stats --dir DIR              print a store's levels, files and counters
+  serve cache [--port 6379] [--bind 127.0.0.1] [--maxmemory 100mb] [--maxmemory-policy allkeys-lru]
+              [--requirepass PW] [--appendonly yes] [--appendfsync everysec] [--<any redis setting> V]
+                               run the Redis-compatible cache server (redis-cli, ioredis, node-redis work unchanged)
   help                         this text
 `;
 
@@ -48,6 +52,15 @@ async function main(argv: string[]): Promise<number> {
       }
       const r = spawnSync(process.execPath, ["--import", "tsx", script, ...args], { stdio: "inherit", cwd: root });
       return r.status ?? 1;
+    }
+    case "serve": {
+      const [face, ...args] = rest;
+      if (face !== "cache") {
+        process.stderr.write(`shale serve: name a face, e.g. \`shale serve cache --port 6379\` (faces: cache)\n`);
+        return 2;
+      }
+      const { serveCache } = await import("./serve-cache.js");
+      return serveCache(args);
     }
     case "stats": {
       const { values } = parseArgs({ args: rest, options: { dir: { type: "string" } }, strict: true });

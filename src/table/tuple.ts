@@ -17,6 +17,8 @@
 //   0x31 bytes 0x00      bytes, escaped the same way
 // Integers of any size (numbers that are safe integers, and bigints) share one order.
 
+import { latin1 } from "../format/latin1.js";
+
 export type TupleValue = null | boolean | number | bigint | string | Uint8Array;
 export type Tuple = readonly TupleValue[];
 
@@ -424,10 +426,8 @@ export class TupleReader {
   }
 }
 
-// Buffer's native latin1 slicer, called on any Uint8Array: for ASCII it is the UTF-8 decoding, and
-// it makes one flat string where building one char by char made dozens of throwaway strings per row.
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, s: number, e: number) => string })
-  .latin1Slice;
+// Buffer's native latin1 slicer (format/latin1.ts): for ASCII it is the UTF-8 decoding, and it
+// makes one flat string where building one char by char made dozens of throwaway strings per row.
 
 // Decoded short ASCII strings are cached by their bytes (direct-mapped, with a second-chance bit):
 // records repeat the same names, types and ids of related rows over and over, and a cache hit
@@ -448,7 +448,7 @@ export function decodeText(buf: Uint8Array, start: number, end: number): string 
     for (let i = start; i < end; i++) {
       if (buf[i] >= 0x80) return decoder.decode(buf.subarray(start, end));
     }
-    return latin1Slice.call(buf, start, end);
+    return latin1(buf, start, end);
   }
   let h = 0x811c9dc5 ^ len;
   for (let i = start; i < end; i++) {
@@ -472,7 +472,7 @@ export function decodeText(buf: Uint8Array, start: number, end: number): string 
       return cached;
     }
   }
-  const text = latin1Slice.call(buf, start, end);
+  const text = latin1(buf, start, end);
   if (cached !== undefined && textCacheHit[slot] === 1) {
     textCacheHit[slot] = 0; // spared once; replaced on the next miss unless hit again
     return text;

@@ -1,0 +1,324 @@
+// The cache store: the slab, the numbered databases, the table of collection objects, the clock,
+// memory accounting and eviction. Pure TypeScript, no I/O; the RESP server drives it.
+//
+// used_memory = slab bytes in live blocks + index and expiry-heap bytes + the estimated heap bytes
+// of collection objects. maxmemory is enforced on that number by evictUntilFits(), which samples
+// keys (never keeps per-key queues) into a small pool ranked by the policy, as Redis does.
+
+import { Db } from "./db.js";
+import { T_FREE } from "./entry.js";
+import { Slab } from "./slab.js";
+
+export const EVICTION_POLICIES = [
+  "noeviction",
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
+] as const;
+export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
+
+/** A collection value kept on the JS heap; `bytes` estimates its heap footprint. */
+export interface CacheObject {
+  readonly bytes: number;
+}
+
+export interface CacheOptions {
+  databases?: number;
+  maxmemory?: number;
+  policy?: EvictionPolicy;
+  /** Keys sampled per eviction (maxmemory-samples). */
+  samples?: number;
+  lfuLogFactor?: number;
+  lfuDecayTime?: number;
+}
+
+export interface CacheStats {
+  expiredKeys: number;
+  evictedKeys: number;
+  hits: number;
+  misses: number;
+}
+
+type ModifiedHook = (db: number, key: Uint8Array, start: number, end: number) => void;
+
+const LFU_INIT_VAL = 5;
+const POOL_SIZE = 16;
+
+interface PoolEntry {
+  db: number;
+  key: string;
+  score: number;
+}
+
+export class CacheStore {
+  readonly slab = new Slab();
+  readonly dbs: Db[];
+  maxmemory: number;
+  policy: EvictionPolicy;
+  samples: number;
+  lfuLogFactor: number;
+  lfuDecayTime: number;
+  readonly stats: CacheStats = { expiredKeys: 0, evictedKeys: 0, hits: 0, misses: 0 };
+  /** The time commands see, in Unix ms; refreshed by tick() once per batch of commands. */
+  now = Date.now();
+  /** Changes to the data so far (each key a write, expiry or eviction touched counts once). */
+  dirty = 0;
+  /** Called for every key a write, expiry or eviction touches; null when nobody watches. */
+  onModified: ModifiedHook | null = null;
+
+  private readonly objects: (CacheObject | undefined)[] = [undefined];
+  private readonly objectBytes: number[] = [0];
+  private readonly freeIds: number[] = [];
+  private heapBytes = 0;
+  private readonly pool: PoolEntry[] = [];
+
+  constructor(opts: CacheOptions = {}) {
+    const n = opts.databases ?? 16;
+    this.dbs = Array.from({ length: n }, (_, i) => new Db(this, i));
+    this.maxmemory = opts.maxmemory ?? 0;
+    this.policy = opts.policy ?? "noeviction";
+    this.samples = opts.samples ?? 5;
+    this.lfuLogFactor = opts.lfuLogFactor ?? 10;
+    this.lfuDecayTime = opts.lfuDecayTime ?? 1;
+  }
+
+  tick(): void {
+    this.now = Date.now();
+  }
+
+  /** Bytes the store holds: live slab blocks, indexes, expiry heaps and collection objects. */
+  usedMemory(): number {
+    let n = this.slab.bytesInUse + this.heapBytes + this.objects.length * 16;
+    for (const db of this.dbs) n += db.overheadBytes;
+    return n;
+  }
+
+  keyCount(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.size;
+    return n;
+  }
+
+  flushAll(): void {
+    for (const db of this.dbs) db.flush();
+    this.slab.clear();
+    this.objects.length = 1;
+    this.objectBytes.length = 1;
+    this.freeIds.length = 0;
+    this.heapBytes = 0;
+    this.pool.length = 0;
+  }
+
+  // ---- WATCH and friends ----
+
+  /** Counts changes to the data (rdb_changes_since_last_save) and tells WATCH. Every write path calls it. */
+  modified(db: number, key: Uint8Array, start: number, end: number): void {
+    this.dirty++;
+    if (this.onModified !== null) this.onModified(db, key, start, end);
+  }
+
+  // ---- collection objects ----
+
+  addObject(obj: CacheObject | object): number {
+    const o = obj as CacheObject;
+    const id = this.freeIds.pop() ?? this.objects.length;
+    this.objects[id] = o;
+    const b = o.bytes ?? 0;
+    this.objectBytes[id] = b;
+    this.heapBytes += b;
+    return id;
+  }
+
+  objectAt(id: number): CacheObject {
+    const o = this.objects[id];
+    if (o === undefined) throw new Error(`cache: no object ${id} (store corrupted)`);
+    return o;
+  }
+
+  objectResized(id: number): void {
+    const b = this.objects[id]?.bytes ?? 0;
+    this.heapBytes += b - this.objectBytes[id];
+    this.objectBytes[id] = b;
+  }
+
+  removeObject(id: number): void {
+    this.heapBytes -= this.objectBytes[id];
+    this.objectBytes[id] = 0;
+    this.objects[id] = undefined;
+    this.freeIds.push(id);
+  }
+
+  // ---- LRU / LFU ----
+
+  private get lfu(): boolean {
+    return this.policy === "allkeys-lfu" || this.policy === "volatile-lfu";
+  }
+
+  /** The LRU clock: seconds, 24 bits, as Redis. */
+  lruClock(): number {
+    return Math.floor(this.now / 1000) & 0xffffff;
+  }
+
+  private lfuMinutes(): number {
+    return Math.floor(this.now / 60000) & 0xffff;
+  }
+
+  initEntry(page: Uint8Array, off: number): void {
+    if (this.lfu) {
+      const m = this.lfuMinutes();
+      page[off + 2] = m >>> 8;
+      page[off + 3] = m;
+      page[off + 4] = LFU_INIT_VAL;
+    } else {
+      const c = this.lruClock();
+      page[off + 2] = c >>> 16;
+      page[off + 3] = c >>> 8;
+      page[off + 4] = c;
+    }
+  }
+
+  touchEntry(page: Uint8Array, off: number): void {
+    if (!this.lfu) {
+      const c = this.lruClock();
+      page[off + 2] = c >>> 16;
+      page[off + 3] = c >>> 8;
+      page[off + 4] = c;
+      return;
+    }
+    let counter = this.lfuDecayed(page, off);
+    if (counter < 255) {
+      const base = Math.max(0, counter - LFU_INIT_VAL);
+      if (Math.random() < 1 / (base * this.lfuLogFactor + 1)) counter++;
+    }
+    const m = this.lfuMinutes();
+    page[off + 2] = m >>> 8;
+    page[off + 3] = m;
+    page[off + 4] = counter;
+  }
+
+  /** Seconds since the entry was last touched (OBJECT IDLETIME; under LRU policies). */
+  idleSeconds(page: Uint8Array, off: number): number {
+    const then = (page[off + 2] << 16) | (page[off + 3] << 8) | page[off + 4];
+    const now = this.lruClock();
+    return now >= then ? now - then : now + 0x1000000 - then;
+  }
+
+  /** The decayed LFU counter (OBJECT FREQ). */
+  lfuDecayed(page: Uint8Array, off: number): number {
+    const then = (page[off + 2] << 8) | page[off + 3];
+    const now = this.lfuMinutes();
+    const elapsed = now >= then ? now - then : 0x10000 - then + now;
+    const periods = this.lfuDecayTime > 0 ? Math.floor(elapsed / this.lfuDecayTime) : 0;
+    const c = page[off + 4];
+    return periods > c ? 0 : c - periods;
+  }
+
+  // ---- eviction ----
+
+  /** True when maxmemory is set and used memory is above it. */
+  overLimit(): boolean {
+    return this.maxmemory > 0 && this.usedMemory() > this.maxmemory;
+  }
+
+  /**
+   * Evicts keys by the policy until used memory is within maxmemory. Returns false when it cannot
+   * (noeviction, or nothing left to evict under a volatile policy).
+   */
+  evictUntilFits(onEvict?: (db: number, key: string) => void): boolean {
+    if (this.maxmemory <= 0) return true;
+    let guard = 0;
+    while (this.usedMemory() > this.maxmemory) {
+      if (this.policy === "noeviction") return false;
+      if (!this.evictOne(onEvict)) return false;
+      if (++guard > 1_000_000) return false;
+    }
+    return true;
+  }
+
+  private evictOne(onEvict?: (db: number, key: string) => void): boolean {
+    const policy = this.policy;
+    const volatile = policy.startsWith("volatile-");
+    if (policy === "allkeys-random" || policy === "volatile-random" || policy === "volatile-ttl") {
+      const dbs = this.dbs.filter((d) => (volatile ? d.volatileCount > 0 : d.size > 0));
+      if (dbs.length === 0) return false;
+      for (let tries = 0; tries < 16; tries++) {
+        const db = dbs[(Math.random() * dbs.length) >>> 0];
+        const h =
+          policy === "allkeys-random"
+            ? db.randomHandle()
+            : policy === "volatile-random"
+              ? db.randomVolatileHandle()
+              : db.soonestVolatileHandle();
+        if (h === 0) continue;
+        this.evictHandle(db, h, onEvict);
+        return true;
+      }
+      return false;
+    }
+    // LRU / LFU: sample each database into the pool, evict the best candidate that still exists.
+    const lfu = this.lfu;
+    for (const db of this.dbs) {
+      if (volatile ? db.volatileCount === 0 : db.size === 0) continue;
+      for (let s = 0; s < this.samples; s++) {
+        const h = volatile ? db.randomVolatileHandle() : db.randomHandle();
+        if (h === 0) continue;
+        const page = this.slab.page(h);
+        const off = this.slab.offset(h);
+        const score = lfu ? 255 - this.lfuDecayed(page, off) : this.idleSeconds(page, off);
+        this.poolInsert(db.id, db.keyString(h), score);
+      }
+    }
+    while (this.pool.length > 0) {
+      const best = this.pool.pop()!;
+      const db = this.dbs[best.db];
+      const k = Buffer.from(best.key, "latin1");
+      const h = db.lookup(k, 0, k.length, false);
+      if (h === 0) continue;
+      if (volatile && db.expireAt(h) < 0) continue;
+      this.evictHandle(db, h, onEvict);
+      return true;
+    }
+    return false;
+  }
+
+  private poolInsert(db: number, key: string, score: number): void {
+    const pool = this.pool;
+    for (const e of pool) if (e.db === db && e.key === key) return;
+    if (pool.length >= POOL_SIZE && score <= pool[0].score) return;
+    // Ascending by score; the best candidate (highest idle / lowest frequency) is last.
+    let i = 0;
+    while (i < pool.length && pool[i].score < score) i++;
+    pool.splice(i, 0, { db, key, score });
+    if (pool.length > POOL_SIZE) pool.shift();
+  }
+
+  private evictHandle(db: Db, h: number, onEvict?: (db: number, key: string) => void): void {
+    const key = db.keyString(h);
+    const k = Buffer.from(key, "latin1");
+    if (db.type(h) === T_FREE) return;
+    db.delete(k, 0, k.length);
+    this.stats.evictedKeys++;
+    onEvict?.(db.id, key);
+  }
+
+  // ---- background work ----
+
+  /** Active expiry and rehash for up to budgetMs; returns true when more work is pending. */
+  cron(budgetMs: number): boolean {
+    this.tick();
+    const deadline = performance.now() + budgetMs;
+    let more = false;
+    for (const db of this.dbs) {
+      if (db.size === 0) continue;
+      db.activeExpire(deadline);
+      while (db.rehashing && performance.now() < deadline) db.rehashStep(1024);
+      if (db.rehashing) more = true;
+      if (performance.now() >= deadline) return true;
+    }
+    return more;
+  }
+}

@@ -1,0 +1,158 @@
+// One connection: its socket, parser and reply writer, and the state Redis keeps per client
+// (selected database, protocol, name, MULTI queue, watched keys, subscriptions, blocking state).
+//
+// Input is processed command by command straight from the parser's buffer; replies accumulate in
+// the writer and go out in one socket write per input chunk. When the socket's buffer is full the
+// connection stops reading until it drains, so a pipeline never buffers without bound. A blocked
+// client (BLPOP ...) stops processing its input until it is served or times out.
+
+import type { Socket } from "node:net";
+import type { Db } from "../../cache/db.js";
+import type { Args } from "./command.js";
+import { ProtocolError, RespParser } from "./parser.js";
+import { ReplyWriter } from "./reply.js";
+import type { CacheServer } from "./server.js";
+
+export interface QueuedCommand extends Args {
+  name: string;
+}
+
+export interface BlockState {
+  /** Keys (db-qualified, see CacheServer.readyKey) the client waits on. */
+  keys: string[];
+  /** Unix ms when it times out; 0 for never. */
+  deadline: number;
+  /** Tries to serve the client; returns true when it was served (the reply is written). */
+  retry: (c: Client) => boolean;
+  /** Writes the timeout reply. */
+  timeout: (c: Client) => void;
+}
+
+export interface WatchedKey {
+  db: number;
+  key: string;
+}
+
+export class Client {
+  readonly reply = new ReplyWriter();
+  readonly parser: RespParser;
+  readonly createdAt: number;
+  name = "";
+  libName = "";
+  libVer = "";
+  dbIndex = 0;
+  db: Db;
+  authenticated: boolean;
+  lastInteraction: number;
+  lastCommand = "NULL";
+  /** Commands queued by MULTI, or null outside a transaction. */
+  multi: QueuedCommand[] | null = null;
+  multiError = false;
+  readonly watched: WatchedKey[] = [];
+  /** Set when a watched key changed: EXEC will fail. */
+  dirtyCas = false;
+  readonly channels = new Set<string>();
+  readonly patterns = new Set<string>();
+  blocked: BlockState | null = null;
+  noEvict = false;
+  noTouch = false;
+  /** Set by QUIT or a protocol error: close after the pending replies are written. */
+  closing = false;
+  closed = false;
+  private paused = false;
+  private processing = false;
+
+  constructor(
+    readonly server: CacheServer,
+    readonly id: number,
+    readonly socket: Socket,
+  ) {
+    this.parser = new RespParser({ maxBulkLen: server.config.protoMaxBulkLen });
+    this.db = server.store.dbs[0];
+    this.authenticated = server.config.requirepass === "";
+    this.parser.unauthenticated = !this.authenticated;
+    this.createdAt = Date.now();
+    this.lastInteraction = this.createdAt;
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("drain", () => {
+      if (this.paused) {
+        this.paused = false;
+        this.socket.resume();
+        this.processInput();
+      }
+    });
+    socket.on("error", () => this.close());
+    socket.on("close", () => this.close());
+  }
+
+  get subscriptions(): number {
+    return this.channels.size + this.patterns.size;
+  }
+
+  get inPubSub(): boolean {
+    return this.subscriptions > 0;
+  }
+
+  select(index: number): void {
+    this.dbIndex = index;
+    this.db = this.server.store.dbs[index];
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing || this.closed) return;
+    this.lastInteraction = Date.now();
+    this.parser.feed(chunk);
+    this.processInput();
+  }
+
+  /** Runs every complete command in the input, unless blocked, paused or closing. */
+  processInput(): void {
+    if (this.processing) return;
+    this.processing = true;
+    const server = this.server;
+    server.store.tick();
+    try {
+      while (!this.closing && this.blocked === null && !this.paused) {
+        let argc: number;
+        try {
+          argc = this.parser.next();
+        } catch (e) {
+          if (!(e instanceof ProtocolError)) throw e;
+          this.reply.error(e.message);
+          this.closing = true;
+          break;
+        }
+        if (argc === 0) break;
+        server.execute(this, this.parser);
+        if (this.reply.length > 1 << 20) this.flush();
+      }
+    } finally {
+      this.processing = false;
+    }
+    server.afterCommands();
+    this.flush();
+  }
+
+  /** Sends pending replies; pauses reading when the socket's buffer is full. */
+  flush(): void {
+    if (this.closed) return;
+    const out = this.reply.take();
+    if (out !== null && !this.socket.write(out) && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    if (this.closing) {
+      this.socket.end();
+      this.close();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing = true;
+    this.server.forgetClient(this);
+    if (!this.socket.destroyed) this.socket.end();
+  }
+}
