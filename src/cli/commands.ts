@@ -16,7 +16,7 @@ const USAGE = `usage: shale <command> [options]
 commands:
   demo [--dir DIR] [--n N]     open a store (default ./shale-data/engine), write, read, scan and report
   bench <suite> [--quick] [--json] [...]
-                               benchmark a suite side by side with its peers (suites: engine, tables)
+                               benchmark a suite side by side with its peers (suites: engine, tables, cache)
   stats --dir DIR              print a store's levels, files and counters
   serve cache [--port 6379] [--bind 127.0.0.1] [--maxmemory 100mb] [--maxmemory-policy allkeys-lru]
               [--requirepass PW] [--appendonly yes] [--appendfsync everysec] [--<any redis setting> V]
@@ -47,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
       const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
       const script = join(root, "bench", `${suite}.ts`);
       if (!existsSync(script)) {
-        process.stderr.write(`shale bench: no suite "${suite}" (looked for ${script}); suites: engine, tables\n`);
+        process.stderr.write(`shale bench: no suite "${suite}" (looked for ${script}); suites: engine, tables, cache\n`);
         return 2;
       }
       const r = spawnSync(process.execPath, ["--import", "tsx", script, ...args], { stdio: "inherit", cwd: root });
