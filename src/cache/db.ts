@@ -22,6 +22,7 @@ import {
   T_STRING,
   TTL_BYTES,
   type ValueType,
+  varintLen,
   writeVarint,
 } from "./entry.js";
 import type { Slab } from "./slab.js";
@@ -220,6 +221,47 @@ export class Db {
     const h = this.place(kbuf, ks, ke, hash, old, T_STRING, vlen, expireAt);
     this.store.modified(this.id, kbuf, ks, ke);
     return h;
+  }
+
+  /**
+   * Changes the length of an existing string value to vlen bytes, keeping its first min(old, vlen)
+   * bytes, its expiry and its LRU/LFU bits, like realloc (APPEND, SETRANGE): in place when the
+   * block has room, else in a new block. A value past 256 KiB (where blocks stop coming in size
+   * classes) gets a quarter more room than it needs, so repeated appends cost amortized O(bytes
+   * appended). The key must hold a string. Leaves kbuf/vbuf positions at the key and value;
+   * returns the handle.
+   */
+  resizeString(kbuf: Uint8Array, ks: number, ke: number, vlen: number): number {
+    const h = this.findLive(kbuf, ks, ke, hash32(kbuf, ks, ke, SEED));
+    if (h === 0 || this.type(h) !== T_STRING) throw new Error("cache: resizeString needs a string key");
+    this.decode(h);
+    const page = this.kbuf;
+    const off = this.slab.offset(h);
+    const klen = this.kend - this.kstart;
+    const oldLen = this.vend - this.vstart;
+    const keepEnd = this.vstart + Math.min(oldLen, vlen);
+    const ttl = (page[off + 1] & F_TTL) !== 0;
+    const need = entrySize(klen, vlen, ttl);
+    const lens = lengthsAt(page, off);
+    let nh = h;
+    if (need <= this.slab.sizeOf(h)) {
+      const shift = varintLen(vlen) - varintLen(oldLen);
+      if (shift !== 0) page.copyWithin(this.kstart + shift, this.kstart, keepEnd);
+      writeVarint(page, writeVarint(page, lens, klen), vlen);
+    } else {
+      nh = this.slab.alloc(need > 262144 ? need + (need >>> 2) : need);
+      const dst = this.slab.page(nh);
+      const doff = this.slab.offset(nh);
+      dst.set(page.subarray(off, lens), doff);
+      const p = writeVarint(dst, writeVarint(dst, doff + (lens - off), klen), vlen);
+      dst.set(page.subarray(this.kstart, keepEnd), p);
+      this.lastTable.handles[this.lastSlot] = nh;
+      this.freeBlock(h);
+      if (ttl) this.heapPush(this.slab.view(nh).getFloat64(doff + HEADER, true), nh);
+    }
+    this.decode(nh);
+    this.store.modified(this.id, kbuf, ks, ke);
+    return nh;
   }
 
   /** Creates a key holding a collection object (the key must not exist). Returns its handle. */

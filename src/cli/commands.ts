@@ -47,7 +47,9 @@ async function main(argv: string[]): Promise<number> {
       const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
       const script = join(root, "bench", `${suite}.ts`);
       if (!existsSync(script)) {
-        process.stderr.write(`shale bench: no suite "${suite}" (looked for ${script}); suites: engine, tables, cache\n`);
+        process.stderr.write(
+          `shale bench: no suite "${suite}" (looked for ${script}); suites: engine, tables, cache\n`,
+        );
         return 2;
       }
       const r = spawnSync(process.execPath, ["--import", "tsx", script, ...args], { stdio: "inherit", cwd: root });

@@ -8,13 +8,14 @@
 
 import type { Socket } from "node:net";
 import type { Db } from "../../cache/db.js";
-import type { Args } from "./command.js";
+import type { Args, CommandSpec } from "./command.js";
 import { ProtocolError, RespParser } from "./parser.js";
 import { ReplyWriter } from "./reply.js";
 import type { CacheServer } from "./server.js";
 
 export interface QueuedCommand extends Args {
-  name: string;
+  /** The command (or subcommand) as resolved when it was queued. */
+  spec: CommandSpec;
 }
 
 export interface BlockState {
@@ -48,6 +49,11 @@ export class Client {
   /** Commands queued by MULTI, or null outside a transaction. */
   multi: QueuedCommand[] | null = null;
   multiError = false;
+  /**
+   * Set while EXEC runs the queued commands: a blocking command (BLPOP ...) must not block then,
+   * but reply at once as on timeout, as Redis does for CLIENT_DENY_BLOCKING.
+   */
+  denyBlocking = false;
   readonly watched: WatchedKey[] = [];
   /** Set when a watched key changed: EXEC will fail. */
   dirtyCas = false;
@@ -61,6 +67,9 @@ export class Client {
   closed = false;
   private paused = false;
   private processing = false;
+  /** Flushes waiting for a log write (see flushAfter), and the last of them. */
+  private heldFlushes = 0;
+  private heldTail: Promise<void> = Promise.resolve();
 
   constructor(
     readonly server: CacheServer,
@@ -137,6 +146,11 @@ export class Client {
   /** Sends pending replies; pauses reading when the socket's buffer is full. */
   flush(): void {
     if (this.closed) return;
+    const hold = this.server.persistence?.pendingWrite ?? null;
+    if (hold !== null || this.heldFlushes > 0) {
+      this.flushAfter(hold);
+      return;
+    }
     const out = this.reply.take();
     if (out !== null && !this.socket.write(out) && !this.paused) {
       this.paused = true;
@@ -146,6 +160,36 @@ export class Client {
       this.socket.end();
       this.close();
     }
+  }
+
+  /**
+   * With persistence on, replies wait for the log write they may depend on (appendfsync always: on
+   * disk; otherwise: written to the OS), in order after any replies held before them. If that
+   * write failed, the connection is dropped instead: the command's outcome is unknown.
+   */
+  private flushAfter(hold: Promise<void> | null): void {
+    const out = this.reply.take();
+    const end = this.closing;
+    this.heldFlushes++;
+    const send = () => {
+      this.heldFlushes--;
+      if (this.closed) return;
+      if (out !== null && !this.socket.write(out) && !this.paused) {
+        this.paused = true;
+        this.socket.pause();
+      }
+      if (end) {
+        this.socket.end();
+        this.close();
+      }
+    };
+    const drop = () => {
+      this.heldFlushes--;
+      this.socket.destroy();
+      this.close();
+    };
+    const prev = this.heldTail;
+    this.heldTail = (hold === null ? prev : prev.then(() => hold)).then(send, drop);
   }
 
   close(): void {

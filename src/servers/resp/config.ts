@@ -3,7 +3,7 @@
 // appendonly, appendfsync ...) are applied through `onChange`; encoding tunables are kept and
 // reported so tools that set them keep working.
 
-import { EVICTION_POLICIES, type EvictionPolicy } from "../../cache/store.js";
+import type { EVICTION_POLICIES, EvictionPolicy } from "../../cache/store.js";
 
 /** Parses a Redis memory value: "100", "10k" (1000), "10kb" (1024), "5mb", "1gb". Null when invalid. */
 export function parseMemory(s: string): number | null {
@@ -43,17 +43,35 @@ const DEFAULTS: Param[] = [
   { name: "databases", kind: "int", value: "16", immutable: true, min: 1 },
   { name: "requirepass", kind: "string", value: "" },
   { name: "maxmemory", kind: "memory", value: "0" },
-  { name: "maxmemory-policy", kind: "enum", value: "noeviction", values: EVICTION_POLICIES },
+  // Listed in Redis's order, which its error text shows.
+  {
+    name: "maxmemory-policy",
+    kind: "enum",
+    value: "noeviction",
+    values: [
+      "volatile-lru",
+      "volatile-lfu",
+      "volatile-random",
+      "volatile-ttl",
+      "allkeys-lru",
+      "allkeys-lfu",
+      "allkeys-random",
+      "noeviction",
+    ] satisfies readonly (typeof EVICTION_POLICIES)[number][],
+  },
   { name: "maxmemory-samples", kind: "int", value: "5", min: 1 },
   { name: "lfu-log-factor", kind: "int", value: "10", min: 0 },
   { name: "lfu-decay-time", kind: "int", value: "1", min: 0 },
   { name: "timeout", kind: "int", value: "0", min: 0 },
   { name: "appendonly", kind: "bool", value: "no" },
-  { name: "appendfsync", kind: "enum", value: "everysec", values: ["always", "everysec", "no"] },
+  { name: "appendfsync", kind: "enum", value: "everysec", values: ["everysec", "always", "no"] },
   { name: "appendfilename", kind: "string", value: "appendonly.aof", immutable: true },
   { name: "dir", kind: "string", value: "./shale-data/cache" },
   { name: "dbfilename", kind: "string", value: "dump.shale" },
   { name: "save", kind: "string", value: "" },
+  // Persistence: a snapshot is taken when the log has grown this much since the last one.
+  { name: "auto-aof-rewrite-percentage", kind: "int", value: "100", min: 0 },
+  { name: "auto-aof-rewrite-min-size", kind: "memory", value: String(64 * 1024 * 1024) },
   { name: "notify-keyspace-events", kind: "string", value: "" },
   { name: "proto-max-bulk-len", kind: "memory", value: String(512 * 1024 * 1024) },
   { name: "client-query-buffer-limit", kind: "memory", value: String(1024 * 1024 * 1024) },
@@ -65,27 +83,34 @@ const DEFAULTS: Param[] = [
   { name: "lazyfree-lazy-server-del", kind: "bool", value: "no" },
   { name: "lazyfree-lazy-user-del", kind: "bool", value: "no" },
   { name: "lazyfree-lazy-user-flush", kind: "bool", value: "no" },
-  { name: "hash-max-listpack-entries", kind: "int", value: "128", min: 0 },
+  { name: "hash-max-listpack-entries", kind: "int", value: "512", min: 0 },
   { name: "hash-max-listpack-value", kind: "int", value: "64", min: 0 },
-  { name: "hash-max-ziplist-entries", kind: "int", value: "128", min: 0 },
-  { name: "hash-max-ziplist-value", kind: "int", value: "64", min: 0 },
   { name: "list-max-listpack-size", kind: "int", value: "-2" },
-  { name: "list-max-ziplist-size", kind: "int", value: "-2" },
   { name: "list-compress-depth", kind: "int", value: "0", min: 0 },
   { name: "set-max-intset-entries", kind: "int", value: "512", min: 0 },
-  { name: "set-max-listpack-entries", kind: "int", value: "128", min: 0 },
-  { name: "set-max-listpack-value", kind: "int", value: "64", min: 0 },
   { name: "zset-max-listpack-entries", kind: "int", value: "128", min: 0 },
   { name: "zset-max-listpack-value", kind: "int", value: "64", min: 0 },
-  { name: "zset-max-ziplist-entries", kind: "int", value: "128", min: 0 },
-  { name: "zset-max-ziplist-value", kind: "int", value: "64", min: 0 },
   { name: "slowlog-log-slower-than", kind: "int", value: "10000" },
   { name: "slowlog-max-len", kind: "int", value: "128", min: 0 },
-  { name: "loglevel", kind: "enum", value: "notice", values: ["debug", "verbose", "notice", "warning", "nothing"] },
+  { name: "loglevel", kind: "enum", value: "notice", values: ["debug", "verbose", "notice", "warning"] },
   { name: "daemonize", kind: "bool", value: "no", immutable: true },
   { name: "protected-mode", kind: "bool", value: "yes" },
   { name: "tcp-keepalive", kind: "int", value: "300", min: 0 },
 ];
+
+/** Old names Redis 7.0 still accepts for a setting (CONFIG GET reports both). */
+const ALIASES: Record<string, string> = {
+  "hash-max-ziplist-entries": "hash-max-listpack-entries",
+  "hash-max-ziplist-value": "hash-max-listpack-value",
+  "list-max-ziplist-size": "list-max-listpack-size",
+  "zset-max-ziplist-entries": "zset-max-listpack-entries",
+  "zset-max-ziplist-value": "zset-max-listpack-value",
+};
+
+function canonical(name: string): string {
+  const l = name.toLowerCase();
+  return ALIASES[l] ?? l;
+}
 
 export class ConfigError extends Error {}
 
@@ -99,23 +124,32 @@ export class CacheConfig {
   }
 
   get(name: string): string | undefined {
-    return this.params.get(name.toLowerCase())?.value;
+    return this.params.get(canonical(name))?.value;
   }
 
   has(name: string): boolean {
-    return this.params.has(name.toLowerCase());
+    return this.params.has(canonical(name));
+  }
+
+  /** Whether the setting can only be given at startup (CONFIG SET refuses it). */
+  isImmutable(name: string): boolean {
+    return this.params.get(canonical(name))?.immutable === true;
   }
 
   /** (name, value) pairs whose name matches `match` (a glob test). */
   entries(match: (name: string) => boolean): [string, string][] {
     const out: [string, string][] = [];
     for (const p of this.params.values()) if (match(p.name)) out.push([p.name, p.value]);
+    for (const [alias, name] of Object.entries(ALIASES)) {
+      const p = this.params.get(name);
+      if (p !== undefined && match(alias)) out.push([alias, p.value]);
+    }
     return out;
   }
 
   /** Validates and stores a value; throws ConfigError with Redis's reason text. */
   set(name: string, value: string, startup = false): void {
-    const p = this.params.get(name.toLowerCase());
+    const p = this.params.get(canonical(name));
     if (p === undefined) throw new ConfigError(`Unknown option or number of arguments for CONFIG SET - '${name}'`);
     if (p.immutable && !startup) {
       throw new ConfigError(

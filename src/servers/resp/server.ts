@@ -11,12 +11,36 @@ import { Client } from "./client.js";
 import { type Args, type CommandSpec, ERR_NOAUTH, ERR_OOM, errArity } from "./command.js";
 import { ALL_COMMANDS } from "./commands/index.js";
 import { CacheConfig } from "./config.js";
+import { applyPersistenceSetting, CachePersistence, persistenceOptions } from "./persistence.js";
 
 export interface CacheServerOptions {
   /** Settings by their Redis names, e.g. { port: "6380", maxmemory: "100mb" }. */
   config?: Record<string, string>;
   /** Prints a line per notable event (start, stop); default none. */
   log?: (line: string) => void;
+}
+
+/**
+ * Persistence behind SAVE, BGSAVE, LASTSAVE and SHUTDOWN SAVE, when the server has one
+ * (appendonly yes). Without it those commands say persistence is off.
+ */
+export interface Persistence {
+  /** Writes a snapshot of the whole store; rejects when it could not. */
+  save(): Promise<void>;
+  /** Unix time in seconds of the last successful save (0 when never). */
+  lastSave: number;
+  /** Changes to the data since the last save (rdb_changes_since_last_save). */
+  readonly changesSinceSave?: number;
+  /** Runs a command and logs what it changed (call() uses it instead of spec.run). */
+  run?(c: ClientType, spec: CommandSpec, a: Args): void;
+  /** The latest log write not yet durable: replies are held until it resolves (Client.flush). */
+  readonly pendingWrite?: Promise<void> | null;
+  /** Logs a key evicted for maxmemory. */
+  readonly evicted?: (db: number, key: string) => void;
+  /** Finishes running writes and saves, and closes the log (CacheServer.close). */
+  close?(): Promise<void>;
+  /** While a save runs: told of every key changed (updateModifiedHook installs it). */
+  readonly onModified?: ((db: number, key: Uint8Array, start: number, end: number) => void) | null;
 }
 
 export interface ServerStats {
@@ -49,6 +73,16 @@ export class CacheServer {
   readonly patterns = new Map<string, Set<ClientType>>();
   /** Clients with replies written by others (pub/sub messages, unblocking) to flush. */
   private readonly dirty = new Set<ClientType>();
+  /** Set by the persistence layer when it is on; SAVE/BGSAVE/LASTSAVE use it. */
+  persistence?: Persistence;
+  /** store.dirty at the last successful save (rdb_changes_since_last_save counts from it). */
+  dirtyAtLastSave = 0;
+  /** The port listened on, once listen() resolved. */
+  port = 0;
+  /** DEBUG SET-ACTIVE-EXPIRE 0 turns the cron's active expiry off (keys then expire lazily only). */
+  activeExpireEnabled = true;
+  /** Subcommands by full name ("config|get"), for dispatch. */
+  private readonly subcommands = new Map<string, CommandSpec>();
   private nextClientId = 1;
   private server: Server | null = null;
   private cronTimer: NodeJS.Timeout | null = null;
@@ -67,12 +101,18 @@ export class CacheServer {
       samples: Number(this.config.get("maxmemory-samples")),
     });
     this.config.onChange = (name, value) => this.applySetting(name, value);
-    for (const spec of ALL_COMMANDS) this.commands.set(spec.name, spec);
+    for (const spec of ALL_COMMANDS) {
+      this.commands.set(spec.name, spec);
+      for (const sub of spec.subcommands ?? []) this.subcommands.set(sub.name, sub);
+    }
     this.runId = Array.from({ length: 40 }, () => "0123456789abcdef"[(Math.random() * 16) | 0]).join("");
   }
 
   /** Starts listening; resolves with the bound port. */
   async listen(): Promise<number> {
+    if (this.config.get("appendonly") === "yes" && this.persistence === undefined) {
+      this.persistence = await CachePersistence.open(this, persistenceOptions(this, this.log));
+    }
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -84,6 +124,7 @@ export class CacheServer {
     });
     const addr = server.address();
     const port = typeof addr === "object" && addr !== null ? addr.port : this.config.port;
+    this.port = port;
     const hz = Number(this.config.get("hz"));
     this.cronTimer = setInterval(() => this.cron(), Math.max(10, Math.floor(1000 / hz)));
     this.cronTimer.unref();
@@ -102,6 +143,7 @@ export class CacheServer {
     }
     const server = this.server;
     if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.persistence?.close?.();
     for (const w of this.closeWaiters) w();
     this.closeWaiters = [];
   }
@@ -136,42 +178,92 @@ export class CacheServer {
 
   // ---- dispatch ----
 
-  /** Runs one command for a client (or queues it inside MULTI). */
+  /**
+   * Runs one command for a client (or queues it inside MULTI), with the checks of Redis's
+   * processCommand in its order: existence (of the subcommand too), arity, auth, no_multi, OOM,
+   * the RESP2 pub/sub context. A rejected command inside MULTI makes EXEC fail with EXECABORT.
+   */
   execute(c: ClientType, a: Args): void {
-    const spec = this.lookupCommand(a);
+    let spec = this.lookupCommand(a);
     if (spec === undefined) {
-      if (c.multi !== null) c.multiError = true;
-      c.reply.error(unknownCommandText(a));
+      this.reject(c, undefined, unknownCommandText(a));
       return;
     }
+    if (spec.subcommands !== undefined && a.argc >= 2) {
+      const sub = this.subcommands.get(`${spec.name}|${latin1(a.argBuf, a.starts[1], a.ends[1]).toLowerCase()}`);
+      if (sub === undefined) {
+        const name = argPrefix(a, 1, 128);
+        this.reject(c, undefined, `ERR unknown subcommand '${name}'. Try ${spec.name.toUpperCase()} HELP.`);
+        return;
+      }
+      spec = sub;
+    }
     if ((spec.arity > 0 && a.argc !== spec.arity) || a.argc < -spec.arity) {
-      if (c.multi !== null) c.multiError = true;
-      c.reply.error(errArity(spec.name));
+      this.reject(c, spec, errArity(spec.name));
       return;
     }
     if (!c.authenticated && !spec.flags.includes("no_auth")) {
-      if (c.multi !== null) c.multiError = true;
-      c.reply.error(ERR_NOAUTH);
+      this.reject(c, spec, ERR_NOAUTH);
+      return;
+    }
+    if (c.multi !== null && spec.flags.includes("no_multi")) {
+      this.reject(c, spec, "ERR Command not allowed inside a transaction");
+      return;
+    }
+    if (
+      this.store.maxmemory > 0 &&
+      this.rejectsOnOom(c, spec) &&
+      !this.store.evictUntilFits(this.persistence?.evicted)
+    ) {
+      this.reject(c, spec, ERR_OOM);
       return;
     }
     if (c.inPubSub && c.reply.proto === 2 && !PUBSUB_CONTEXT.has(spec.name)) {
-      c.reply.error(
+      this.reject(
+        c,
+        spec,
         `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
       );
       return;
     }
     if (c.multi !== null && !MULTI_IMMEDIATE.has(spec.name)) {
-      c.multi.push(copyArgs(spec.name, a));
+      c.multi.push(copyArgs(spec, a));
       c.reply.simple("QUEUED");
       return;
     }
-    if (this.store.maxmemory > 0 && spec.flags.includes("denyoom") && !this.store.evictUntilFits()) {
-      c.reply.error(ERR_OOM);
-      return;
-    }
+    this.call(c, spec, a);
+    // Blocked clients are served after each top-level command, as Redis does (EXEC's queue counts as one).
+    if (this.readyKeys.size > 0) this.serveReady();
+  }
+
+  /** Runs a command that passed execute()'s checks; EXEC runs its queue through here, as Redis's call(). */
+  call(c: ClientType, spec: CommandSpec, a: Args): void {
     this.stats.totalCommands++;
     c.lastCommand = spec.name;
-    spec.run(c, a);
+    const p = this.persistence;
+    if (p?.run !== undefined) p.run(c, spec, a);
+    else spec.run(c, a);
+  }
+
+  /** Redis's rejectCommand: flags the transaction; a rejected EXEC discards it with EXECABORT. */
+  private reject(c: ClientType, spec: CommandSpec | undefined, msg: string): void {
+    if (c.multi !== null) c.multiError = true;
+    if (spec !== undefined && spec.name === "exec") {
+      c.multi = null;
+      c.multiError = false;
+      this.unwatchAll(c);
+      c.reply.error(`EXECABORT Transaction discarded because of: ${msg.startsWith("ERR ") ? msg.slice(4) : msg}`);
+      return;
+    }
+    c.reply.error(msg);
+  }
+
+  /** Whether the command is refused when memory cannot be freed: denyoom ones, anything queued in MULTI, an EXEC of denyoom ones. */
+  private rejectsOnOom(c: ClientType, spec: CommandSpec): boolean {
+    if (spec.flags.includes("denyoom")) return true;
+    if (c.multi === null) return false;
+    if (spec.name === "exec") return c.multi.some((q) => q.spec.flags.includes("denyoom"));
+    return !MULTI_OOM_EXEMPT.has(spec.name);
   }
 
   lookupCommand(a: Args): CommandSpec | undefined {
@@ -222,20 +314,43 @@ export class CacheServer {
     this.updateModifiedHook();
   }
 
-  /** Marks every client watching any key of a database (FLUSHDB, SWAPDB). */
-  touchAllWatched(db: number): void {
-    for (const [k, set] of this.watchers) {
-      if (db < 0 || k.startsWith(`${db}\0`)) for (const c of set) c.dirtyCas = true;
+  /**
+   * Before FLUSHDB (db), FLUSHALL (db -1) or SWAPDB (db, replacedWith): marks the clients watching
+   * a key of db that exists there, or that exists in replacedWith, as Redis's
+   * touchAllWatchedKeysInDb does (watching a key that is absent on both sides is not disturbed).
+   */
+  touchAllWatched(db: number, replacedWith = -1): void {
+    if (this.watchers.size === 0) return;
+    const dbs = this.store.dbs;
+    for (const [k, set] of [...this.watchers]) {
+      const sep = k.indexOf("\0");
+      const d = Number(k.slice(0, sep));
+      if (db >= 0 && d !== db) continue;
+      const key = Buffer.from(k.slice(sep + 1), "latin1");
+      // lookup() expires a stale key on the way, which touches its watchers like any expiry.
+      const exists =
+        dbs[d].lookup(key, 0, key.length, false) !== 0 ||
+        (replacedWith >= 0 && dbs[replacedWith].lookup(key, 0, key.length, false) !== 0);
+      if (exists) for (const c of set) c.dirtyCas = true;
     }
   }
 
-  private updateModifiedHook(): void {
-    this.store.onModified =
+  /** Sets the store's modification hook: WATCH, and the persistence's save tracking when it is on. */
+  updateModifiedHook(): void {
+    const watch: typeof this.store.onModified =
       this.watchers.size === 0
         ? null
         : (db, key, start, end) => {
             const set = this.watchers.get(`${db}\0${latin1(key, start, end)}`);
             if (set !== undefined) for (const c of set) c.dirtyCas = true;
+          };
+    const track = this.persistence?.onModified ?? null;
+    this.store.onModified =
+      track === null || watch === null
+        ? (track ?? watch)
+        : (db, key, start, end) => {
+            track(db, key, start, end);
+            watch(db, key, start, end);
           };
   }
 
@@ -287,7 +402,8 @@ export class CacheServer {
         for (const c of [...list]) {
           const state = c.blocked;
           if (state === null) continue;
-          if (!state.retry(c)) break;
+          // A waiter of another kind (BZPOPMIN on a key that is now a list) is skipped, not a stop.
+          if (!state.retry(c)) continue;
           this.unblock(c);
           this.resumeLater(c);
         }
@@ -296,7 +412,7 @@ export class CacheServer {
   }
 
   /** After a client is unblocked: send its reply and go on with its buffered input. */
-  private resumeLater(c: ClientType): void {
+  resumeLater(c: ClientType): void {
     this.dirty.add(c);
     setImmediate(() => {
       if (!c.closed) c.processInput();
@@ -343,13 +459,17 @@ export class CacheServer {
         break;
       case "requirepass":
         break;
+      case "appendonly":
+      case "appendfsync":
+        applyPersistenceSetting(this, name, value, this.log);
+        break;
       default:
         break;
     }
   }
 
   private cron(): void {
-    this.store.cron(2);
+    if (this.activeExpireEnabled) this.store.cron(2);
     const now = Date.now();
     const timeout = this.config.timeout * 1000;
     for (const c of this.clients.values()) {
@@ -369,6 +489,8 @@ export class CacheServer {
 
 /** Commands run even inside MULTI. */
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+/** Commands not refused for memory inside MULTI (EXEC is judged by what it queued). */
+const MULTI_OOM_EXEMPT = new Set(["exec", "discard", "quit", "reset"]);
 /** Commands allowed in RESP2 while subscribed. */
 const PUBSUB_CONTEXT = new Set([
   "subscribe",
@@ -382,7 +504,7 @@ const PUBSUB_CONTEXT = new Set([
   "reset",
 ]);
 
-function copyArgs(name: string, a: Args): QueuedCommand {
+function copyArgs(spec: CommandSpec, a: Args): QueuedCommand {
   let total = 0;
   for (let i = 0; i < a.argc; i++) total += a.ends[i] - a.starts[i];
   const buf = Buffer.allocUnsafe(total);
@@ -394,14 +516,17 @@ function copyArgs(name: string, a: Args): QueuedCommand {
     p += a.argBuf.copy(buf, p, a.starts[i], a.ends[i]);
     ends[i] = p;
   }
-  return { name, argBuf: buf, starts, ends, argc: a.argc };
+  return { spec, argBuf: buf, starts, ends, argc: a.argc };
 }
 
+/** Argument i's bytes as latin1 (so the error repeats them byte for byte), at most `max` of them. */
+function argPrefix(a: Args, i: number, max: number): string {
+  return latin1(a.argBuf, a.starts[i], Math.min(a.ends[i], a.starts[i] + Math.max(0, max)));
+}
+
+/** Redis's text: the name cut at 128 bytes, then quoted arguments while under 128 bytes in all. */
 function unknownCommandText(a: Args): string {
-  const name = a.argBuf.toString("utf8", a.starts[0], a.ends[0]);
   let args = "";
-  for (let i = 1; i < a.argc && args.length < 128; i++) {
-    args += `'${a.argBuf.toString("utf8", a.starts[i], a.ends[i])}' `;
-  }
-  return `ERR unknown command '${name}', with args beginning with: ${args}`;
+  for (let i = 1; i < a.argc && args.length < 128; i++) args += `'${argPrefix(a, i, 128 - args.length)}' `;
+  return `ERR unknown command '${argPrefix(a, 0, 128)}', with args beginning with: ${args}`;
 }
