@@ -13,7 +13,7 @@ import { T_HASH, T_LIST, T_SET, T_STRING, T_ZSET } from "./entry.js";
 import { HashValue } from "./hash.js";
 import { ListValue } from "./list.js";
 import { SetValue } from "./set.js";
-import { loadStore, readSnapshot, SnapshotWriter, writeKey, writeStore } from "./snapshot.js";
+import { loadStore, readSnapshot, SnapshotWriter, snapshotTrailerSeq, writeKey, writeStore } from "./snapshot.js";
 import { CacheStore } from "./store.js";
 import { SortedSet } from "./zset.js";
 
@@ -120,6 +120,7 @@ test("snapshot: every type, expiry, database and byte round-trips", async () => 
   const loaded = new CacheStore({ databases: 4 });
   const info = loadStore(loaded, fs, FILE);
   assert.equal(info.logSeq, 12345);
+  assert.equal(snapshotTrailerSeq(fs, FILE), 12345);
   assert.equal(info.createdMs, 1_700_000_000_123);
   assert.equal(info.records, store.keyCount());
   assert.deepEqual(dumpStore(loaded), dumpStore(store));

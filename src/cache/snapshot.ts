@@ -565,6 +565,20 @@ function decodeBlock(b: Buffer, n: number, rec: SnapshotRecord, visit: (r: Snaps
   if (cur.pos !== end) throw new RangeError(`${end - cur.pos} bytes left after the block's ${n} records`);
 }
 
+/** The log seq a snapshot's trailer names, read without checking the rest of the file (null if no trailer). */
+export function snapshotTrailerSeq(fs: FileSystem, file: string): number | null {
+  const f = fs.openRead(file);
+  try {
+    if (f.size < HEADER_SIZE + TRAILER_SIZE) return null;
+    const t = Buffer.alloc(TRAILER_SIZE);
+    if (f.read(t, 0, TRAILER_SIZE, f.size - TRAILER_SIZE) !== TRAILER_SIZE || t[0] !== TRAILER_TAG) return null;
+    if (t.readUInt32LE(TRAILER_SIZE - 4) !== crc32(t, 0, TRAILER_SIZE - 4)) return null;
+    return Number(t.readBigUInt64LE(9));
+  } finally {
+    f.close();
+  }
+}
+
 /**
  * Loads a snapshot into `store` (which should be empty). Keys whose expiry time has passed are
  * loaded too: the log replayed after the snapshot runs at the times its commands first ran, when

@@ -37,7 +37,7 @@ import { Socket } from "node:net";
 import type { Db } from "../../cache/db.js";
 import { T_HASH, T_STRING } from "../../cache/entry.js";
 import type { HashValue } from "../../cache/hash.js";
-import { loadStore, SnapshotWriter, writeKey, writeStore } from "../../cache/snapshot.js";
+import { loadStore, SnapshotWriter, snapshotTrailerSeq, writeKey, writeStore } from "../../cache/snapshot.js";
 import type { CacheStore } from "../../cache/store.js";
 import type { Durability } from "../../engine/options.js";
 import { type BatchOp, type Store as LogStore, open as openEngine } from "../../engine/store.js";
@@ -212,6 +212,17 @@ interface RewriteContext {
 
 /** Returns the commands to log instead (latin1 argv lists; [] logs nothing), or null for verbatim. */
 type Rewrite = (x: RewriteContext) => string[][] | null;
+
+/** One reusable context, so the commands logged verbatim (a plain SET) allocate nothing for it. */
+class RewriteCall implements RewriteContext {
+  a: Args = { argBuf: Buffer.alloc(0), starts: new Int32Array(0), ends: new Int32Array(0), argc: 0 };
+  db!: Db;
+  c!: Client;
+  mark = 0;
+  reply(): ReplyValue {
+    return replySince(this.c, this.mark);
+  }
+}
 
 function arg(a: Args, i: number): string {
   return latin1(a.argBuf, a.starts[i], a.ends[i]);
@@ -438,6 +449,7 @@ export class CachePersistence implements Persistence {
   private firstLogSeq = 1;
   private dirtyAtSave = 0;
   private readonly enc = new EntryEncoder();
+  private readonly rewriteCall = new RewriteCall();
   private readonly keyBuf = new Uint8Array(8);
   /** Entries of the running EXEC, written as one batch when it ends. */
   private tx: BatchOp[] = [];
@@ -548,17 +560,7 @@ export class CachePersistence implements Persistence {
   private snapshotSeqOnDisk(): number {
     // Only the trailer matters here; a damaged old snapshot is replaced anyway.
     try {
-      if (!this.fs.exists(this.file)) return 0;
-      const size = this.fs.size(this.file);
-      if (size < 41) return 0;
-      const f = this.fs.openRead(this.file);
-      try {
-        const t = Buffer.alloc(41);
-        f.read(t, 0, 41, size - 41);
-        return t[0] === 0x45 ? Number(t.readBigUInt64LE(9)) : 0;
-      } finally {
-        f.close();
-      }
+      return this.fs.exists(this.file) ? (snapshotTrailerSeq(this.fs, this.file) ?? 0) : 0;
     } catch {
       return 0;
     }
@@ -701,7 +703,12 @@ export class CachePersistence implements Persistence {
     const rewrite = REWRITES.get(spec.name);
     if (rewrite !== undefined) {
       const store = this.store;
-      const out = rewrite({ a, db: store.dbs[db], reply: () => replySince(c, mark) });
+      const x = this.rewriteCall;
+      x.a = a;
+      x.db = store.dbs[db];
+      x.c = c;
+      x.mark = mark;
+      const out = rewrite(x);
       if (out !== null) {
         for (const argv of out) {
           this.enc.begin(db, store.now, argv.length);
