@@ -520,8 +520,13 @@ function copyArgs(spec: CommandSpec, a: Args): QueuedCommand {
 }
 
 /** Argument i's bytes as latin1 (so the error repeats them byte for byte), at most `max` of them. */
+/** Argument i as Redis's `%.*s` prints it in an error: at most max bytes, and only up to a NUL. */
 function argPrefix(a: Args, i: number, max: number): string {
-  return latin1(a.argBuf, a.starts[i], Math.min(a.ends[i], a.starts[i] + Math.max(0, max)));
+  const start = a.starts[i];
+  let end = Math.min(a.ends[i], start + Math.max(0, max));
+  const nul = a.argBuf.indexOf(0, start);
+  if (nul >= 0 && nul < end) end = nul;
+  return latin1(a.argBuf, start, end);
 }
 
 /** Redis's text: the name cut at 128 bytes, then quoted arguments while under 128 bytes in all. */

@@ -242,10 +242,14 @@ export async function startRedis(extra: string[] = []): Promise<RunningServer | 
       });
     });
     if (ready) {
+      // A test process that dies mid-run must not leave its redis-server behind.
+      const reap = () => child.kill("SIGKILL");
+      process.once("exit", reap);
       return {
         port,
         close: () =>
           new Promise<void>((resolve) => {
+            process.off("exit", reap);
             if (child.exitCode !== null) return resolve();
             child.once("exit", () => resolve());
             child.kill("SIGKILL");
