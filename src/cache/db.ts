@@ -203,10 +203,9 @@ export class Db {
     const hash = hash32(kbuf, ks, ke, SEED);
     const old = this.findLive(kbuf, ks, ke, hash);
     if (old !== 0 && keepTtl) expireAt = Math.max(0, this.expireAt(old));
-    const h = this.place(kbuf, ks, ke, hash, old, T_STRING, ve - vs, expireAt);
+    this.place(kbuf, ks, ke, hash, old, T_STRING, ve - vs, expireAt);
     this.vbuf.set(vbuf.subarray(vs, ve), this.vstart);
     this.store.modified(this.id, kbuf, ks, ke);
-    void h;
   }
 
   /**
@@ -304,9 +303,6 @@ export class Db {
     const off = this.slab.offset(h);
     const had = (page[off + 1] & F_TTL) !== 0;
     this.decode(h);
-    const kbuf = this.kbuf;
-    const ks = this.kstart;
-    const ke = this.kend;
     if (at > 0 && had) {
       this.slab.view(h).setFloat64(off + HEADER, at, true);
       this.heapPush(at, h);
@@ -328,9 +324,6 @@ export class Db {
     }
     this.decode(h);
     this.store.modified(this.id, this.kbuf, this.kstart, this.kend);
-    void kbuf;
-    void ks;
-    void ke;
     return h;
   }
 

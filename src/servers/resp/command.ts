@@ -5,6 +5,7 @@
 // (a.argBuf[a.starts[i], a.ends[i])), writes its reply to c.reply, and must not keep references to
 // the argument bytes after it returns (copy them, e.g. with argString, when they must outlive it).
 
+import type { ValueType } from "../../cache/entry.js";
 import { latin1 } from "../../format/latin1.js";
 import type { Client } from "./client.js";
 
@@ -135,6 +136,35 @@ function slowInt(a: Args, i: number): number | null {
   const big = BigInt(s);
   if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) return null;
   return Number(big);
+}
+
+// ---- collection lookups ----
+
+/** The handle findCollection found last (valid until the next write to that db). */
+export let collectionHandle = 0;
+
+/**
+ * The collection of `type` under the key bytes buf[start, end): the object, null when the key is
+ * absent, undefined after replying WRONGTYPE. `read` counts keyspace hits and misses, as Redis's
+ * lookupKeyRead does. Records the key's handle in collectionHandle.
+ */
+export function findCollection<T>(
+  c: Client,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  type: ValueType,
+  read: boolean,
+): T | null | undefined {
+  const db = c.db;
+  const h = read ? db.lookupRead(buf, start, end, !c.noTouch) : db.lookup(buf, start, end, !c.noTouch);
+  collectionHandle = h;
+  if (h === 0) return null;
+  if (db.type(h) !== type) {
+    c.reply.error(ERR_WRONGTYPE);
+    return undefined;
+  }
+  return db.object<T>(h);
 }
 
 // ---- Redis's error texts ----

@@ -11,13 +11,14 @@ import {
   argIs,
   argString,
   type CommandSpec,
+  collectionHandle,
   command,
   ERR_NOT_FLOAT,
   ERR_NOT_INT,
   ERR_OVERFLOW,
   ERR_SYNTAX,
-  ERR_WRONGTYPE,
   errArity,
+  findCollection,
   KEY1,
 } from "../command.js";
 import {
@@ -51,27 +52,14 @@ function readLimits(c: Client): void {
 
 /** The hash at key argument 1 for a read: the object, null when absent, undefined after WRONGTYPE. */
 function readHash(c: Client, a: Args): HashValue | null | undefined {
-  const db = c.db;
-  const h = db.lookupRead(a.argBuf, a.starts[1], a.ends[1], !c.noTouch);
-  if (h === 0) return null;
-  if (db.type(h) !== T_HASH) {
-    c.reply.error(ERR_WRONGTYPE);
-    return undefined;
-  }
-  return db.object<HashValue>(h);
+  return findCollection<HashValue>(c, a.argBuf, a.starts[1], a.ends[1], T_HASH, true);
 }
 
 /** readHash for a write command; sets foundHandle. */
 function writeHash(c: Client, a: Args): HashValue | null | undefined {
-  const db = c.db;
-  const h = db.lookup(a.argBuf, a.starts[1], a.ends[1], !c.noTouch);
-  foundHandle = h;
-  if (h === 0) return null;
-  if (db.type(h) !== T_HASH) {
-    c.reply.error(ERR_WRONGTYPE);
-    return undefined;
-  }
-  return db.object<HashValue>(h);
+  const hash = findCollection<HashValue>(c, a.argBuf, a.starts[1], a.ends[1], T_HASH, false);
+  foundHandle = collectionHandle;
+  return hash;
 }
 
 /** Stores a new hash under key argument 1 (which is absent). */

@@ -17,13 +17,14 @@ import {
   argIs,
   argString,
   type CommandSpec,
+  collectionHandle,
   command,
   ERR_NO_SUCH_KEY,
   ERR_NOT_INT,
   ERR_OUT_OF_RANGE,
   ERR_SYNTAX,
-  ERR_WRONGTYPE,
   errArity,
+  findCollection,
   KEY1,
 } from "../command.js";
 import type { CacheServer } from "../server.js";
@@ -130,15 +131,9 @@ let foundHandle = 0;
  * after replying WRONGTYPE.
  */
 function findList(c: Client, buf: Uint8Array, start: number, end: number, read: boolean): ListValue | null | undefined {
-  const db = c.db;
-  const h = read ? db.lookupRead(buf, start, end, !c.noTouch) : db.lookup(buf, start, end, !c.noTouch);
-  if (h === 0) return null;
-  if (db.type(h) !== T_LIST) {
-    c.reply.error(ERR_WRONGTYPE);
-    return undefined;
-  }
-  foundHandle = h;
-  return db.object<ListValue>(h);
+  const list = findCollection<ListValue>(c, buf, start, end, T_LIST, read);
+  if (list) foundHandle = collectionHandle;
+  return list;
 }
 
 function listArg(c: Client, a: Args, i: number, read: boolean): ListValue | null | undefined {

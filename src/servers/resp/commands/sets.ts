@@ -17,10 +17,12 @@ import {
   argIs,
   argString,
   type CommandSpec,
+  collectionHandle,
   command,
   ERR_NOT_INT,
   ERR_SYNTAX,
   ERR_WRONGTYPE,
+  findCollection,
   KEY1,
 } from "../command.js";
 
@@ -133,27 +135,14 @@ let foundHandle = 0;
 
 /** The set at key argument i for a read: the object, null when absent, undefined after WRONGTYPE. */
 function readSet(c: Client, a: Args, i: number): SetValue | null | undefined {
-  const db = c.db;
-  const h = db.lookupRead(a.argBuf, a.starts[i], a.ends[i], !c.noTouch);
-  if (h === 0) return null;
-  if (db.type(h) !== T_SET) {
-    c.reply.error(ERR_WRONGTYPE);
-    return undefined;
-  }
-  return db.object<SetValue>(h);
+  return findCollection<SetValue>(c, a.argBuf, a.starts[i], a.ends[i], T_SET, true);
 }
 
 /** readSet for a write command; sets foundHandle. */
 function writeSet(c: Client, a: Args, i: number): SetValue | null | undefined {
-  const db = c.db;
-  const h = db.lookup(a.argBuf, a.starts[i], a.ends[i], !c.noTouch);
-  foundHandle = h;
-  if (h === 0) return null;
-  if (db.type(h) !== T_SET) {
-    c.reply.error(ERR_WRONGTYPE);
-    return undefined;
-  }
-  return db.object<SetValue>(h);
+  const set = findCollection<SetValue>(c, a.argBuf, a.starts[i], a.ends[i], T_SET, false);
+  foundHandle = collectionHandle;
+  return set;
 }
 
 /** Deletes key argument i when its set is empty, else reports the in-place change. */

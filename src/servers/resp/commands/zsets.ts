@@ -30,10 +30,11 @@ import {
   argIs,
   argString,
   type CommandSpec,
+  collectionHandle,
   command,
   ERR_NOT_FLOAT,
   ERR_SYNTAX,
-  ERR_WRONGTYPE,
+  findCollection,
   KEY1,
 } from "../command.js";
 import type { ReplyWriter } from "../reply.js";
@@ -108,15 +109,9 @@ let foundHandle = 0;
 
 /** The sorted set at key bytes: the SortedSet, null when absent, undefined after replying WRONGTYPE. */
 function findZset(c: Client, buf: Uint8Array, start: number, end: number, read: boolean): SortedSet | null | undefined {
-  const db = c.db;
-  const h = read ? db.lookupRead(buf, start, end, !c.noTouch) : db.lookup(buf, start, end, !c.noTouch);
-  if (h === 0) return null;
-  if (db.type(h) !== T_ZSET) {
-    c.reply.error(ERR_WRONGTYPE);
-    return undefined;
-  }
-  foundHandle = h;
-  return db.object<SortedSet>(h);
+  const z = findCollection<SortedSet>(c, buf, start, end, T_ZSET, read);
+  if (z) foundHandle = collectionHandle;
+  return z;
 }
 
 function zsetArg(c: Client, a: Args, i: number, read: boolean): SortedSet | null | undefined {
