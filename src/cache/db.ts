@@ -404,28 +404,42 @@ export class Db {
 
   /** A random live key's handle, or 0 when empty. */
   randomHandle(): number {
-    if (this.size === 0) return 0;
-    for (let tries = 0; tries < 100; tries++) {
-      let t = this.main;
-      if (this.old !== null && (this.main.used === 0 || Math.random() * this.size < this.old.used)) t = this.old;
-      if (t.used === 0) continue;
-      let i = (Math.random() * t.size) >>> 0;
-      for (let n = 0; n <= t.mask; n++) {
-        if (t.tags[i] >= 2) {
-          const h = t.handles[i];
-          const off = this.slab.offset(h);
-          const page = this.slab.page(h);
-          if ((page[off + 1] & F_TTL) !== 0 && this.slab.view(h).getFloat64(off + HEADER, true) <= this.store.now) {
-            this.decode(h);
-            this.expireNow(h, this.kbuf, this.kstart, this.kend);
-            break;
-          }
-          return h;
-        }
-        i = (i + 1) & t.mask;
+    // Random slots over the main table plus the part of the old table not yet rehashed, each live
+    // key equally likely. (Walking forward from one random slot would favour keys after long empty
+    // runs; eviction removes what it samples, so the runs grow until every sample walks most of the
+    // table. And a table rebuilt at the same size is filled from its low end during the rehash.)
+    // Both tables together are at least about 1/16 full (tables shrink below 1/8), so 128 probes
+    // rarely all miss; a scan is the fallback.
+    for (let tries = 0; tries < 128 && this.size > 0; tries++) {
+      const main = this.main;
+      const old = this.old;
+      const lo = old === null ? 0 : this.rehashPos;
+      const total = main.size + (old === null ? 0 : old.size - lo);
+      const r = (Math.random() * total) >>> 0;
+      const t = r < main.size ? main : (old as IndexTable);
+      const i = r < main.size ? r : lo + r - main.size;
+      if (t.tags[i] < 2) continue;
+      const h = t.handles[i];
+      if (this.liveOrExpire(h)) return h;
+    }
+    for (let t: IndexTable | null = this.main; t !== null; t = t === this.main ? this.old : null) {
+      const start = (Math.random() * t.size) >>> 0;
+      for (let n = 0; n < t.size; n++) {
+        const i = (start + n) & t.mask;
+        if (t.tags[i] >= 2 && this.liveOrExpire(t.handles[i])) return t.handles[i];
       }
     }
     return 0;
+  }
+
+  /** True when the key in block h has not expired; an expired one is deleted now. */
+  private liveOrExpire(h: number): boolean {
+    const off = this.slab.offset(h);
+    const page = this.slab.page(h);
+    if ((page[off + 1] & F_TTL) === 0 || this.slab.view(h).getFloat64(off + HEADER, true) > this.store.now) return true;
+    this.decode(h);
+    this.expireNow(h, this.kbuf, this.kstart, this.kend);
+    return false;
   }
 
   /** A random handle among keys with an expiry (for volatile-* eviction), or 0. */
@@ -700,6 +714,7 @@ export class Db {
     this.removeFound(h);
     this.store.stats.expiredKeys++;
     this.store.modified(this.id, key, 0, key.length);
+    if (this.store.onKeyEvent !== null) this.store.onKeyEvent(this.id, "expired", key);
   }
 
   private heapEntryLive(t: number, h: number): boolean {

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import type { Db } from "./db.js";
 import { T_STRING } from "./entry.js";
 import { Slab } from "./slab.js";
-import { CacheStore } from "./store.js";
+import { CacheStore, EVICT_FAIL, EVICT_OK, EVICT_RUNNING } from "./store.js";
 
 const enc = (s: string) => Buffer.from(s, "latin1");
 
@@ -172,4 +172,43 @@ test("eviction: noeviction refuses; volatile policies only take keys with a TTL"
     assert.equal(s.dbs[0].size, 1000, `${policy} keeps persistent keys`);
     assert.ok(s.dbs[1].size < 1000, `${policy} evicts volatile keys`);
   }
+});
+
+test("eviction: a time budget stops after a batch and reports that eviction is still running", () => {
+  const store = new CacheStore({ maxmemory: 0, policy: "allkeys-random" });
+  const db = store.dbs[0];
+  for (let i = 0; i < 20_000; i++) set(db, `k:${i}`, "v".repeat(100));
+  store.maxmemory = Math.floor(store.usedMemory() / 2);
+  assert.equal(store.evict(undefined, 0), EVICT_RUNNING);
+  assert.equal(store.stats.evictedKeys, 16, "the budget is checked every 16 evictions");
+  assert.equal(store.evict(), EVICT_OK);
+  assert.ok(store.usedMemory() <= store.maxmemory);
+  store.policy = "noeviction";
+  store.maxmemory = 1;
+  assert.equal(store.evict(), EVICT_FAIL);
+});
+
+test("randomHandle: every key equally likely, even one after a long run of empty slots", () => {
+  // A forward scan from a random slot would return the key that ends a long empty run far more
+  // often than the others; eviction then empties the runs further and each sample walks the table.
+  const store = new CacheStore();
+  const db = store.dbs[0];
+  for (let i = 0; i < 40_000; i++) set(db, `k:${i}`, "v");
+  const main = (db as unknown as { main: { size: number; tags: Uint8Array; handles: Uint32Array } }).main;
+  const cut = Math.floor(main.size * 0.45);
+  let lone = -1;
+  for (let i = cut - 1; i >= 0 && lone < 0; i--) if (main.tags[i] >= 2) lone = i;
+  const victims: string[] = [];
+  for (let i = 0; i < cut; i++) if (main.tags[i] >= 2 && i !== lone) victims.push(db.keyString(main.handles[i]));
+  const size = main.size;
+  for (const k of victims) assert.ok(del(db, k));
+  assert.equal((db as unknown as { main: { size: number } }).main.size, size, "no shrink in between");
+  const loneHandle = main.handles[lone];
+  const live = db.size;
+  assert.ok(live > 8_000);
+  let hits = 0;
+  const draws = 20_000;
+  for (let i = 0; i < draws; i++) if (db.randomHandle() === loneHandle) hits++;
+  // Uniform: about draws / live = under 2 hits expected; the forward scan gave about 45% of draws.
+  assert.ok(hits < 30, `the key after the empty run was drawn ${hits} times in ${draws} (${live} keys)`);
 });

@@ -5,6 +5,7 @@
 // of collection objects. maxmemory is enforced on that number by evictUntilFits(), which samples
 // keys (never keeps per-key queues) into a small pool ranked by the policy, as Redis does.
 
+import { latin1 } from "../format/latin1.js";
 import { Db } from "./db.js";
 import { T_FREE } from "./entry.js";
 import { Slab } from "./slab.js";
@@ -44,15 +45,16 @@ export interface CacheStats {
 }
 
 type ModifiedHook = (db: number, key: Uint8Array, start: number, end: number) => void;
+/** A key the store removed by itself; `key` is valid only during the call. */
+export type KeyEventHook = (db: number, event: "expired" | "evicted", key: Uint8Array) => void;
+
+export const EVICT_OK = 0;
+export const EVICT_RUNNING = 1;
+export const EVICT_FAIL = 2;
+export type EvictResult = typeof EVICT_OK | typeof EVICT_RUNNING | typeof EVICT_FAIL;
 
 const LFU_INIT_VAL = 5;
 const POOL_SIZE = 16;
-
-interface PoolEntry {
-  db: number;
-  key: string;
-  score: number;
-}
 
 export class CacheStore {
   readonly slab = new Slab();
@@ -69,12 +71,19 @@ export class CacheStore {
   dirty = 0;
   /** Called for every key a write, expiry or eviction touches; null when nobody watches. */
   onModified: ModifiedHook | null = null;
+  /** Called when a key expires (lazily or actively) or is evicted; null when nobody listens. */
+  onKeyEvent: KeyEventHook | null = null;
 
   private readonly objects: (CacheObject | undefined)[] = [undefined];
   private readonly objectBytes: number[] = [0];
   private readonly freeIds: number[] = [];
   private heapBytes = 0;
-  private readonly pool: PoolEntry[] = [];
+  // The eviction pool (Redis's EVPOOL_SIZE candidates), ascending by score, in parallel typed arrays.
+  private readonly poolDb = new Int32Array(POOL_SIZE);
+  private readonly poolH = new Uint32Array(POOL_SIZE);
+  private readonly poolScore = new Float64Array(POOL_SIZE);
+  private poolN = 0;
+  private evictKey = new Uint8Array(64);
 
   constructor(opts: CacheOptions = {}) {
     const n = opts.databases ?? 16;
@@ -110,7 +119,7 @@ export class CacheStore {
     this.objectBytes.length = 1;
     this.freeIds.length = 0;
     this.heapBytes = 0;
-    this.pool.length = 0;
+    this.poolN = 0;
   }
 
   // ---- WATCH and friends ----
@@ -225,28 +234,34 @@ export class CacheStore {
   }
 
   /**
-   * Evicts keys by the policy until used memory is within maxmemory. Returns false when it cannot
-   * (noeviction, or nothing left to evict under a volatile policy).
+   * Evicts keys by the policy until used memory is within maxmemory, for at most `budgetMs`.
+   * EVICT_OK: within the limit; EVICT_RUNNING: keys were evicted but the budget ran out first
+   * (the caller lets the command run and calls again soon, as Redis's eviction time proc does);
+   * EVICT_FAIL: nothing can be evicted (noeviction, or no key left that the policy may take).
    */
-  evictUntilFits(onEvict?: (db: number, key: string) => void): boolean {
-    if (this.maxmemory <= 0) return true;
-    let guard = 0;
-    while (this.usedMemory() > this.maxmemory) {
-      if (this.policy === "noeviction") return false;
-      if (!this.evictOne(onEvict)) return false;
-      if (++guard > 1_000_000) return false;
+  evict(onEvict?: (db: number, key: string) => void, budgetMs = Number.POSITIVE_INFINITY): EvictResult {
+    if (this.maxmemory <= 0 || this.usedMemory() <= this.maxmemory) return EVICT_OK;
+    if (this.policy === "noeviction") return EVICT_FAIL;
+    const deadline = performance.now() + budgetMs;
+    for (let n = 1; ; n++) {
+      if (!this.evictOne(onEvict)) return EVICT_FAIL;
+      if (this.usedMemory() <= this.maxmemory) return EVICT_OK;
+      if ((n & 15) === 0 && performance.now() >= deadline) return EVICT_RUNNING;
     }
-    return true;
+  }
+
+  /** evict() with no time limit: true when used memory is now within maxmemory. */
+  evictUntilFits(onEvict?: (db: number, key: string) => void): boolean {
+    return this.evict(onEvict) === EVICT_OK;
   }
 
   private evictOne(onEvict?: (db: number, key: string) => void): boolean {
     const policy = this.policy;
     const volatile = policy.startsWith("volatile-");
     if (policy === "allkeys-random" || policy === "volatile-random" || policy === "volatile-ttl") {
-      const dbs = this.dbs.filter((d) => (volatile ? d.volatileCount > 0 : d.size > 0));
-      if (dbs.length === 0) return false;
       for (let tries = 0; tries < 16; tries++) {
-        const db = dbs[(Math.random() * dbs.length) >>> 0];
+        const db = this.randomDb(volatile);
+        if (db === null) return false;
         const h =
           policy === "allkeys-random"
             ? db.randomHandle()
@@ -265,19 +280,20 @@ export class CacheStore {
       if (volatile ? db.volatileCount === 0 : db.size === 0) continue;
       for (let s = 0; s < this.samples; s++) {
         const h = volatile ? db.randomVolatileHandle() : db.randomHandle();
-        if (h === 0) continue;
-        const page = this.slab.page(h);
-        const off = this.slab.offset(h);
-        const score = lfu ? 255 - this.lfuDecayed(page, off) : this.idleSeconds(page, off);
-        this.poolInsert(db.id, db.keyString(h), score);
+        if (h !== 0) this.poolInsert(db.id, h, this.evictionScore(h, lfu));
       }
     }
-    while (this.pool.length > 0) {
-      const best = this.pool.pop()!;
-      const db = this.dbs[best.db];
-      const k = Buffer.from(best.key, "latin1");
-      const h = db.lookup(k, 0, k.length, false);
-      if (h === 0) continue;
+    while (this.poolN > 0) {
+      const i = --this.poolN;
+      const db = this.dbs[this.poolDb[i]];
+      const h = this.poolH[i];
+      // The pool outlives commands: the block may have been freed, reused by another key, or touched
+      // since it was sampled. Evict it only if it still holds a live key of this database that is no
+      // better a keeper than when sampled.
+      if (this.slab.page(h)[this.slab.offset(h)] === T_FREE) continue;
+      if (this.evictionScore(h, lfu) < this.poolScore[i]) continue;
+      db.decode(h);
+      if (db.lookup(db.kbuf, db.kstart, db.kend, false) !== h) continue;
       if (volatile && db.expireAt(h) < 0) continue;
       this.evictHandle(db, h, onEvict);
       return true;
@@ -285,24 +301,69 @@ export class CacheStore {
     return false;
   }
 
-  private poolInsert(db: number, key: string, score: number): void {
-    const pool = this.pool;
-    for (const e of pool) if (e.db === db && e.key === key) return;
-    if (pool.length >= POOL_SIZE && score <= pool[0].score) return;
+  /** A random database holding keys (with an expiry when `volatile`), or null. */
+  private randomDb(volatile: boolean): Db | null {
+    let n = 0;
+    for (const d of this.dbs) if (volatile ? d.volatileCount > 0 : d.size > 0) n++;
+    if (n === 0) return null;
+    let pick = (Math.random() * n) >>> 0;
+    for (const d of this.dbs) {
+      if (!(volatile ? d.volatileCount > 0 : d.size > 0)) continue;
+      if (pick-- === 0) return d;
+    }
+    return null;
+  }
+
+  /** Higher evicts first: idle seconds under LRU, 255 - the decayed counter under LFU. */
+  private evictionScore(h: number, lfu: boolean): number {
+    const page = this.slab.page(h);
+    const off = this.slab.offset(h);
+    return lfu ? 255 - this.lfuDecayed(page, off) : this.idleSeconds(page, off);
+  }
+
+  private poolInsert(db: number, h: number, score: number): void {
+    const n = this.poolN;
+    const dbs = this.poolDb;
+    const hs = this.poolH;
+    const scores = this.poolScore;
+    for (let i = 0; i < n; i++) if (hs[i] === h && dbs[i] === db) return;
+    if (n >= POOL_SIZE && score <= scores[0]) return;
     // Ascending by score; the best candidate (highest idle / lowest frequency) is last.
-    let i = 0;
-    while (i < pool.length && pool[i].score < score) i++;
-    pool.splice(i, 0, { db, key, score });
-    if (pool.length > POOL_SIZE) pool.shift();
+    let at = 0;
+    while (at < n && scores[at] < score) at++;
+    if (n >= POOL_SIZE) {
+      // Full: drop the worst (index 0) and shift the ones below the insertion point down.
+      at--;
+      for (let i = 0; i < at; i++) {
+        dbs[i] = dbs[i + 1];
+        hs[i] = hs[i + 1];
+        scores[i] = scores[i + 1];
+      }
+    } else {
+      for (let i = n; i > at; i--) {
+        dbs[i] = dbs[i - 1];
+        hs[i] = hs[i - 1];
+        scores[i] = scores[i - 1];
+      }
+      this.poolN = n + 1;
+    }
+    dbs[at] = db;
+    hs[at] = h;
+    scores[at] = score;
   }
 
   private evictHandle(db: Db, h: number, onEvict?: (db: number, key: string) => void): void {
-    const key = db.keyString(h);
-    const k = Buffer.from(key, "latin1");
     if (db.type(h) === T_FREE) return;
-    db.delete(k, 0, k.length);
+    // Copy the key out of the block before the block is freed.
+    db.decode(h);
+    const len = db.kend - db.kstart;
+    if (this.evictKey.length < len) this.evictKey = new Uint8Array(Math.max(len, this.evictKey.length * 2));
+    const k = this.evictKey;
+    k.set(db.kbuf.subarray(db.kstart, db.kend));
+    db.delete(k, 0, len);
     this.stats.evictedKeys++;
-    onEvict?.(db.id, key);
+    if (onEvict !== undefined) onEvict(db.id, latin1(k, 0, len));
+    if (this.onKeyEvent !== null) this.onKeyEvent(db.id, "evicted", k.subarray(0, len));
   }
 
   // ---- background work ----

@@ -13,6 +13,9 @@ import { ProtocolError, RespParser } from "./parser.js";
 import { ReplyWriter } from "./reply.js";
 import type { CacheServer } from "./server.js";
 
+/** Input chunks at least this big make the client yield to others before reading more. */
+const YIELD_CHUNK_BYTES = 16 * 1024;
+
 export interface QueuedCommand extends Args {
   /** The command (or subcommand) as resolved when it was queued. */
   spec: CommandSpec;
@@ -65,7 +68,10 @@ export class Client {
   /** Set by QUIT or a protocol error: close after the pending replies are written. */
   closing = false;
   closed = false;
+  /** Not reading because the socket's write buffer is full (until 'drain'). */
   private paused = false;
+  /** Not reading until the next turn of the event loop, after a big chunk (see onData). */
+  private yielding = false;
   private processing = false;
   /** Flushes waiting for a log write (see flushAfter), and the last of them. */
   private heldFlushes = 0;
@@ -87,7 +93,7 @@ export class Client {
     socket.on("drain", () => {
       if (this.paused) {
         this.paused = false;
-        this.socket.resume();
+        if (!this.yielding) this.socket.resume();
         this.processInput();
       }
     });
@@ -113,7 +119,20 @@ export class Client {
     this.lastInteraction = Date.now();
     this.parser.feed(chunk);
     this.processInput();
+    // A client sending big chunks (a pipelined load) gets one chunk per turn of the event loop:
+    // otherwise libuv reads its socket dry (up to 32 reads) while every other client waits. Redis
+    // likewise reads at most 16 KB per client per event.
+    if (chunk.length >= YIELD_CHUNK_BYTES && !this.yielding && !this.closed) {
+      this.yielding = true;
+      this.socket.pause();
+      setImmediate(this.endYield);
+    }
   }
+
+  private readonly endYield = (): void => {
+    this.yielding = false;
+    if (!this.paused && !this.closed) this.socket.resume();
+  };
 
   /** Runs every complete command in the input, unless blocked, paused or closing. */
   processInput(): void {

@@ -4,7 +4,7 @@
 // drives active expiry, rehash and timeouts.
 
 import { createServer, type Server } from "node:net";
-import { CacheStore } from "../../cache/store.js";
+import { CacheStore, EVICT_FAIL, EVICT_RUNNING, type EvictResult } from "../../cache/store.js";
 import { latin1 } from "../../format/latin1.js";
 import type { BlockState, Client as ClientType, QueuedCommand } from "./client.js";
 import { Client } from "./client.js";
@@ -86,6 +86,7 @@ export class CacheServer {
   private nextClientId = 1;
   private server: Server | null = null;
   private cronTimer: NodeJS.Timeout | null = null;
+  private evictionScheduled = false;
   private readonly log: (line: string) => void;
   /** Set by SHUTDOWN; resolves the promise returned by closed(). */
   private closeWaiters: (() => void)[] = [];
@@ -210,11 +211,7 @@ export class CacheServer {
       this.reject(c, spec, "ERR Command not allowed inside a transaction");
       return;
     }
-    if (
-      this.store.maxmemory > 0 &&
-      this.rejectsOnOom(c, spec) &&
-      !this.store.evictUntilFits(this.persistence?.evicted)
-    ) {
+    if (this.store.maxmemory > 0 && this.rejectsOnOom(c, spec) && this.performEvictions() === EVICT_FAIL) {
       this.reject(c, spec, ERR_OOM);
       return;
     }
@@ -468,6 +465,26 @@ export class CacheServer {
     }
   }
 
+  /**
+   * Evicts for at most EVICTION_BUDGET_MS before a command (Redis's maxmemory-eviction-tenacity 10).
+   * When the budget runs out first, the command still runs and eviction goes on between I/O events
+   * until memory is within the limit, so a burst (say an index table doubling) is spread out instead
+   * of stalling one command.
+   */
+  private performEvictions(): EvictResult {
+    const r = this.store.evict(this.persistence?.evicted, EVICTION_BUDGET_MS);
+    if (r === EVICT_RUNNING && !this.evictionScheduled) {
+      this.evictionScheduled = true;
+      setImmediate(this.evictionProc);
+    }
+    return r;
+  }
+
+  private readonly evictionProc = (): void => {
+    this.evictionScheduled = false;
+    if (!this.isClosed && this.store.maxmemory > 0) this.performEvictions();
+  };
+
   private cron(): void {
     if (this.activeExpireEnabled) this.store.cron(2);
     const now = Date.now();
@@ -488,6 +505,9 @@ export class CacheServer {
 }
 
 /** Commands run even inside MULTI. */
+/** Longest eviction before one command, in ms (Redis: 50 us x maxmemory-eviction-tenacity 10). */
+const EVICTION_BUDGET_MS = 0.5;
+
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 /** Commands not refused for memory inside MULTI (EXEC is judged by what it queued). */
 const MULTI_OOM_EXEMPT = new Set(["exec", "discard", "quit", "reset"]);
