@@ -1,7 +1,8 @@
 // One connection: its socket, parser and reply writer, and the state Redis keeps per client
 // (selected database, protocol, name, MULTI queue, watched keys, subscriptions, blocking state).
 //
-// Input is processed command by command straight from the parser's buffer; replies accumulate in
+// Input is read into a buffer shared by all connections (socket-input.ts) and processed command by
+// command straight from it; what is left unparsed is copied out. Replies accumulate in
 // the writer and go out in one socket write per input chunk. When the socket's buffer is full the
 // connection stops reading until it drains, so a pipeline never buffers without bound. A blocked
 // client (BLPOP ...) stops processing its input until it is served or times out.
@@ -12,6 +13,7 @@ import type { Args, CommandSpec } from "./command.js";
 import { ProtocolError, RespParser } from "./parser.js";
 import { ReplyWriter } from "./reply.js";
 import type { CacheServer } from "./server.js";
+import { readInto } from "./socket-input.js";
 
 /** Input chunks at least this big make the client yield to others before reading more. */
 const YIELD_CHUNK_BYTES = 16 * 1024;
@@ -39,6 +41,7 @@ export interface WatchedKey {
 
 export class Client {
   readonly reply = new ReplyWriter();
+  readonly socket: Socket;
   readonly parser: RespParser;
   readonly createdAt: number;
   name = "";
@@ -80,7 +83,7 @@ export class Client {
   constructor(
     readonly server: CacheServer,
     readonly id: number,
-    readonly socket: Socket,
+    accepted: Socket,
   ) {
     this.parser = new RespParser({ maxBulkLen: server.config.protoMaxBulkLen });
     this.db = server.store.dbs[0];
@@ -88,8 +91,9 @@ export class Client {
     this.parser.unauthenticated = !this.authenticated;
     this.createdAt = Date.now();
     this.lastInteraction = this.createdAt;
+    this.socket = readInto(accepted, this.onInput);
+    const socket = this.socket;
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("drain", () => {
       if (this.paused) {
         this.paused = false;
@@ -114,20 +118,22 @@ export class Client {
     this.db = this.server.store.dbs[index];
   }
 
-  private onData(chunk: Buffer): void {
+  /** Input from the socket; `buf` is reused after this returns (see socket-input.ts). */
+  private readonly onInput = (buf: Buffer, n: number): void => {
     if (this.closing || this.closed) return;
     this.lastInteraction = Date.now();
-    this.parser.feed(chunk);
+    this.parser.feed(buf, n);
     this.processInput();
+    this.parser.detach();
     // A client sending big chunks (a pipelined load) gets one chunk per turn of the event loop:
     // otherwise libuv reads its socket dry (up to 32 reads) while every other client waits. Redis
     // likewise reads at most 16 KB per client per event.
-    if (chunk.length >= YIELD_CHUNK_BYTES && !this.yielding && !this.closed) {
+    if (n >= YIELD_CHUNK_BYTES && !this.yielding && !this.closed) {
       this.yielding = true;
       this.socket.pause();
       setImmediate(this.endYield);
     }
-  }
+  };
 
   private readonly endYield = (): void => {
     this.yielding = false;

@@ -10,9 +10,9 @@ const b = (s: string): Buffer => Buffer.from(s, "latin1");
 
 type Outcome = { cmds: string[][]; error: string | null; pending: number };
 
-/** Drains every complete command, arguments as latin1 strings. */
-function drain(p: RespParser, out: string[][]): void {
-  for (let n = p.next(); n > 0; n = p.next()) {
+/** Drains complete commands (at most `max`), arguments as latin1 strings. */
+function drain(p: RespParser, out: string[][], max = Number.POSITIVE_INFINITY): void {
+  for (let n = max > 0 ? p.next() : 0; n > 0; n = out.length < max ? p.next() : 0) {
     assert.equal(n, p.argc);
     const args: string[] = [];
     for (let i = 0; i < n; i++) args.push(p.argBuf.toString("latin1", p.starts[i], p.ends[i]));
@@ -20,25 +20,49 @@ function drain(p: RespParser, out: string[][]): void {
   }
 }
 
-/** Feeds data in the given chunk sizes (cycled), parsing after each chunk. */
+/**
+ * Feeds data in the given chunk sizes (cycled), parsing after each chunk. Every input is parsed twice:
+ * from chunks that stay valid, and as the server reads: through one reused read buffer, taking at
+ * most one command per chunk (as a client that blocks or pauses leaves commands unparsed), then
+ * detach() and the buffer overwritten; both must give the same outcome.
+ */
 function run(data: Buffer, sizes: number[] = [data.length || 1], limits?: ConstructorParameters<typeof RespParser>[0]) {
+  const direct = runOnce(data, sizes, limits, false);
+  assert.deepEqual(runOnce(data, sizes, limits, true), direct, "the same through a reused read buffer");
+  return direct;
+}
+
+function runOnce(
+  data: Buffer,
+  sizes: number[],
+  limits: ConstructorParameters<typeof RespParser>[0] | undefined,
+  reuse: boolean,
+): Outcome {
   const p = new RespParser(limits);
   const cmds: string[][] = [];
+  const readBuf = Buffer.alloc(reuse ? Math.max(...sizes, 1) : 0);
   let off = 0;
   let k = 0;
   try {
     while (off < data.length) {
-      const n = Math.max(1, sizes[k++ % sizes.length]!);
-      p.feed(data.subarray(off, off + n));
+      const n = Math.min(Math.max(1, sizes[k++ % sizes.length]!), data.length - off);
+      if (reuse) {
+        data.copy(readBuf, 0, off, off + n);
+        p.feed(readBuf, n);
+      } else p.feed(data.subarray(off, off + n));
       off += n;
-      drain(p, cmds);
+      drain(p, cmds, reuse ? cmds.length + 1 : Number.POSITIVE_INFINITY);
+      if (reuse) {
+        p.detach();
+        readBuf.fill(0x3f);
+      }
     }
     drain(p, cmds);
   } catch (e) {
     if (!(e instanceof ProtocolError)) throw e;
-    return { cmds, error: e.message, pending: -1 } satisfies Outcome;
+    return { cmds, error: e.message, pending: -1 };
   }
-  return { cmds, error: null, pending: p.pending } satisfies Outcome;
+  return { cmds, error: null, pending: p.pending };
 }
 
 function mbulk(...args: (string | Buffer)[]): Buffer {

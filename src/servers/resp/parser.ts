@@ -153,11 +153,11 @@ export class RespParser {
   }
 
   /**
-   * Append a chunk read from the socket. The parser may parse the chunk in place: its bytes must stay unchanged
-   * until next() has returned 0 (by then anything still needed has been copied).
+   * Append the first `n` bytes of a chunk read from the socket. The parser may parse the chunk in place: its bytes
+   * must stay unchanged until next() has returned 0 or detach() was called (by then anything still needed has been
+   * copied).
    */
-  feed(chunk: Buffer): void {
-    const n = chunk.length;
+  feed(chunk: Buffer, n = chunk.length): void {
     if (n === 0) return;
     if (this.cmdStart === this.end) {
       // Nothing pending: parse the chunk where it is.
@@ -176,8 +176,21 @@ export class RespParser {
       if (need <= this.buf.length && this.cmdStart >= pending) this.relocate(this.buf);
       else this.relocate(this.allocOwn(Math.max(need, this.buf.length * 2)));
     }
-    chunk.copy(this.buf, this.end);
+    chunk.copy(this.buf, this.end, 0, n);
     this.end += n;
+  }
+
+  /**
+   * Copies input not yet parsed out of the last fed chunk into the parser's own buffer, so the
+   * caller may reuse that chunk's memory (a read buffer shared by all connections).
+   */
+  detach(): void {
+    if (this.buf === this.own) return;
+    if (this.cmdStart < this.end) this.relocate(this.allocOwn(this.end - this.cmdStart));
+    else {
+      this.buf = EMPTY;
+      this.cmdStart = this.pos = this.scan = this.end = 0;
+    }
   }
 
   /**

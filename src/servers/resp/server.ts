@@ -114,7 +114,8 @@ export class CacheServer {
     if (this.config.get("appendonly") === "yes" && this.persistence === undefined) {
       this.persistence = await CachePersistence.open(this, persistenceOptions(this, this.log));
     }
-    const server = createServer((socket) => this.accept(socket));
+    // Paused: each client starts reading through socket-input.ts's shared buffer.
+    const server = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -159,6 +160,7 @@ export class CacheServer {
     if (this.clients.size >= Number(this.config.get("maxclients"))) {
       this.stats.rejectedConnections++;
       socket.end("-ERR max number of clients reached\r\n");
+      socket.resume();
       return;
     }
     const c = new Client(this, this.nextClientId++, socket);
@@ -483,6 +485,8 @@ export class CacheServer {
   private readonly evictionProc = (): void => {
     this.evictionScheduled = false;
     if (!this.isClosed && this.store.maxmemory > 0) this.performEvictions();
+    // Subscribers told of keys evicted here (keyspace notifications) get their messages now.
+    this.afterCommands();
   };
 
   private cron(): void {
