@@ -7,8 +7,10 @@
 //   stall       the longest pause in replies while a pipelined load of 10M keys runs with eviction on
 // Then the issue's targets as ratios of this run. Progress goes to stderr; the tables (or, with --json, the records
 // of bench/lib/runner.ts) go to stdout. Until Shale's server exists, `--shale-cmd` can point it at redis-server.
+// --profile starts every Shale server with `node --cpu-prof --cpu-prof-dir DIR`: profiles per server process,
+// written when the server exits (the suite stops it with SIGTERM, which `shale serve cache` handles by closing).
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +41,11 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
 
 const DEFAULT_SHALE_CMD = `${shellQuote(process.execPath)} --import tsx src/cli/main.ts serve cache --port {port} --bind 127.0.0.1 --appendonly no`;
+/** The default Shale command with the CPU profiler on; `{profile}` becomes the profile directory. */
+const PROFILED_SHALE_CMD = DEFAULT_SHALE_CMD.replace(
+  " --import tsx",
+  " --cpu-prof --cpu-prof-dir {profile} --import tsx",
+);
 const DEFAULT_REDIS_CMD = "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no --dir {dir}";
 const MODE = "persistence off";
 
@@ -72,9 +79,12 @@ function usage(message: string): never {
     "usage: node --import tsx bench/cache.ts [--quick] [--json] [--only memory,throughput,stall] [--keys 300k,1M]\n" +
       "         [--values 32,128] [--reps R] [--n N] [--stall-keys N] [--stall-maxmemory 512mb] [--stall-reps R]\n" +
       '         [--systems shale,redis] [--shale-cmd "CMD"] [--redis-cmd "CMD"] [--redis-cli PATH] [--redis-benchmark PATH]\n' +
+      "         [--profile [--profile-dir DIR]]   CPU profiles of the Shale servers (default DIR: under the OS temp dir)\n" +
       `  defaults: --keys 300k,1M --reps ${FULL.reps} --n 1M --stall-keys 10M --stall-maxmemory ${FULL.stallMaxmemory} --stall-reps ${FULL.stallReps}; ` +
       `--quick: --keys 300k --reps ${QUICK.reps} --n 200k --stall-keys 1M --stall-maxmemory ${QUICK.stallMaxmemory} --stall-reps ${QUICK.stallReps}\n` +
       "  a server command is run by /bin/sh as `exec CMD`, with {port} (and {dir}, a fresh directory) substituted;\n" +
+      "  with --profile, {profile} is the profile directory: a --shale-cmd of your own profiles with\n" +
+      "  `node --cpu-prof --cpu-prof-dir {profile} ...`\n" +
       "  `--maxmemory B --maxmemory-policy P` are appended for the stall part\n" +
       `  --shale-cmd default: ${DEFAULT_SHALE_CMD}\n` +
       `  --redis-cmd default: ${DEFAULT_REDIS_CMD}`,
@@ -98,6 +108,8 @@ function parseOptions() {
         "stall-reps": { type: "string" },
         systems: { type: "string" },
         "shale-cmd": { type: "string" },
+        profile: { type: "boolean", default: false },
+        "profile-dir": { type: "string" },
         "redis-cmd": { type: "string" },
         "redis-cli": { type: "string", default: "redis-cli" },
         "redis-benchmark": { type: "string", default: "redis-benchmark" },
@@ -148,9 +160,18 @@ if (memKeys.length === 0 || valueSizes.length === 0 || phases.length === 0 || sy
 }
 const redisCli = args["redis-cli"] ?? "redis-cli";
 const redisBench = args["redis-benchmark"] ?? "redis-benchmark";
+if (args["profile-dir"] !== undefined && !args.profile) usage("--profile-dir needs --profile");
+const profileDir = args.profile ? runner.profileDir("cache", args["profile-dir"]) : undefined;
+if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+const shaleTemplate = (
+  args["shale-cmd"] ?? (profileDir !== undefined ? PROFILED_SHALE_CMD : DEFAULT_SHALE_CMD)
+).replaceAll("{profile}", profileDir === undefined ? "" : shellQuote(profileDir));
+if (profileDir !== undefined && args["shale-cmd"] !== undefined && !args["shale-cmd"].includes("{profile}")) {
+  log("cache bench: WARNING --profile with a --shale-cmd that has no {profile}: that command decides what is profiled");
+}
 const specs: ServerSpec[] = systemNames.map((name) => ({
   name,
-  template: name === "shale" ? (args["shale-cmd"] ?? DEFAULT_SHALE_CMD) : (args["redis-cmd"] ?? DEFAULT_REDIS_CMD),
+  template: name === "shale" ? shaleTemplate : (args["redis-cmd"] ?? DEFAULT_REDIS_CMD),
   cwd: ROOT,
 }));
 
@@ -690,6 +711,16 @@ if (args.json) {
   const secs = [...phaseSeconds].map(([p, s]) => `${p} ${s.toFixed(0)} s`).join(", ");
   out.push(`\nTime: ${((performance.now() - tStart) / 1000).toFixed(0)} s (${secs})\n`);
   process.stdout.write(`${out.join("\n")}\n`);
+}
+if (profileDir !== undefined) {
+  const files = readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"));
+  // Node writes one per thread with a JS context: the server's main thread (`CPU.<date>.<time>.<pid>.0.*`), and under
+  // tsx on Node 20 also the module loader's thread (`.1.*`), which only shows module loading.
+  log(
+    `cache bench: ${files.length} CPU profile(s) of the Shale servers (per process: main thread .0, loader .1) in ${profileDir}:`,
+  );
+  for (const f of files) log(`  ${join(profileDir, f)}`);
+  log("cache bench: (profiled servers are slower; open a .cpuprofile in Chrome DevTools > Performance or speedscope)");
 }
 log(`cache bench: done in ${((performance.now() - tStart) / 1000).toFixed(1)} s`);
 process.exitCode = exitCode;

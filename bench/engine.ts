@@ -1,6 +1,8 @@
 // Engine benchmark: Shale side by side with lmdb, classic-level and better-sqlite3 on db_bench-style workloads.
 //   node --import tsx bench/engine.ts [--quick] [--json] [--only w1,w2] [--systems s1,s2] [--n N] [--reps R]
+//                                     [--profile [--profile-dir DIR]]
 // Progress goes to stderr; the results table and the ratio summary (or, with --json, JSON records) go to stdout.
+// --profile writes a CPU profile of each measured Shale run (the timed part) into DIR, one file per workload and rep.
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -34,7 +36,8 @@ const log = (line: string): void => {
 function usage(message: string): never {
   log(`engine bench: ${message}`);
   log(
-    "usage: node --import tsx bench/engine.ts [--quick] [--json] [--only w1,w2] [--systems s1,s2] [--n N] [--reps R]",
+    "usage: node --import tsx bench/engine.ts [--quick] [--json] [--only w1,w2] [--systems s1,s2] [--n N] [--reps R]\n" +
+      "         [--profile [--profile-dir DIR]]   CPU profiles of Shale's measured runs (default DIR: under the OS temp dir)",
   );
   log(`  workloads: ${WORKLOAD_NAMES.join(", ")}`);
   log(`  systems:   ${SYSTEM_NAMES.join(", ")}`);
@@ -51,6 +54,8 @@ function parseOptions() {
         systems: { type: "string" },
         n: { type: "string" },
         reps: { type: "string" },
+        profile: { type: "boolean", default: false },
+        "profile-dir": { type: "string" },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -67,6 +72,7 @@ const n = args.n === undefined ? (quick ? 100_000 : 1_000_000) : positiveInt(arg
 const reps = args.reps === undefined ? (quick ? 1 : 3) : positiveInt(args.reps, "--reps", usage);
 const workloadNames = pickList<WorkloadName>(args.only, WORKLOAD_NAMES, "workload", usage);
 const systemNames = pickList<SystemName>(args.systems, SYSTEM_NAMES, "system", usage);
+if (args["profile-dir"] !== undefined && !args.profile) usage("--profile-dir needs --profile");
 
 // Load the systems; a system that cannot load is skipped with a message (an error exit only if it was asked for).
 let exitCode = 0;
@@ -109,10 +115,20 @@ const workloads = makeWorkloads(data, {
 });
 log(`engine bench: generated ${n} keys and values in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
+const profiler = args.profile
+  ? await runner.CpuProfiler.start(runner.profileDir("engine", args["profile-dir"]), "shale-engine")
+  : undefined;
+if (profiler) log(`engine bench: --profile: CPU profiles of Shale's measured runs go to ${profiler.dir}`);
 const rows: runner.ResultRow[] = [];
 for (const name of workloadNames) {
-  const result = await runner.runWorkload(workloads[name], systems, { reps, warmup: !quick, tmpRoot, log });
+  const result = await runner.runWorkload(workloads[name], systems, { reps, warmup: !quick, tmpRoot, log, profiler });
   rows.push(...result);
+}
+if (profiler) {
+  await profiler.close();
+  log(`engine bench: wrote ${profiler.files.length} CPU profile(s) of Shale's measured runs to ${profiler.dir}:`);
+  for (const f of profiler.files) log(`  ${f}`);
+  log("engine bench: (profiled runs are slower; open a .cpuprofile in Chrome DevTools > Performance or speedscope)");
 }
 if (rows.some((r) => r.status === "failed")) exitCode = 1;
 

@@ -1,7 +1,9 @@
 // Tables benchmark: baton's c1z grants benchmark (WritePack, ReadPack), Shale side by side with better-sqlite3.
 //   node --import tsx bench/tables.ts [--quick] [--json] [--n 1000,100000] [--systems s1,s2] [--reps R]
+//                                     [--profile [--profile-dir DIR]]
 // The workload and its targets are in ../../shared/spec/c1z.md section 4; the systems in lib/tables-systems.ts.
 // Progress goes to stderr; the results table and the ratio summary (or, with --json, JSON records) go to stdout.
+// --profile writes a CPU profile of each measured Shale WritePack and ReadPack into DIR.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
@@ -36,7 +38,10 @@ const log = (line: string): void => {
 
 function usage(message: string): never {
   log(`tables bench: ${message}`);
-  log("usage: node --import tsx bench/tables.ts [--quick] [--json] [--n N1,N2] [--systems s1,s2] [--reps R]");
+  log(
+    "usage: node --import tsx bench/tables.ts [--quick] [--json] [--n N1,N2] [--systems s1,s2] [--reps R]\n" +
+      "         [--profile [--profile-dir DIR]]   CPU profiles of Shale's measured runs (default DIR: under the OS temp dir)",
+  );
   log(`  sizes:   default ${ALL_SIZES.join(",")}; --quick ${QUICK_SIZES.join(",")} (k and M suffixes accepted)`);
   log(`  systems: ${TABLES_SYSTEM_NAMES.join(", ")}`);
   process.exit(2);
@@ -51,6 +56,8 @@ function parseOptions() {
         n: { type: "string" },
         systems: { type: "string" },
         reps: { type: "string" },
+        profile: { type: "boolean", default: false },
+        "profile-dir": { type: "string" },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -75,6 +82,7 @@ const sizes =
 if (sizes.length === 0) usage("--n names no size");
 const reps = args.reps === undefined ? (quick ? 1 : 3) : positiveInt(args.reps, "--reps", usage);
 const systemNames = pickList<TablesSystemName>(args.systems, TABLES_SYSTEM_NAMES, "system", usage);
+if (args["profile-dir"] !== undefined && !args.profile) usage("--profile-dir needs --profile");
 
 // Load the systems; one that cannot load is skipped with a message (an error exit only if it was asked for).
 let exitCode = 0;
@@ -145,17 +153,29 @@ function mark(rows: runner.ResultRow[], e: unknown): void {
   for (const r of rows) if (r.status === "ok") Object.assign(r, { status, note });
 }
 
+const profiler = args.profile
+  ? await runner.CpuProfiler.start(runner.profileDir("tables", args["profile-dir"]), "shale-tables")
+  : undefined;
+
 /** One repetition of one system at one N, in a fresh directory removed afterwards. Returns a progress line. */
-async function runRep(sys: TablesSystem, rows: SystemRows, grants: readonly Grant[], measured: boolean) {
+async function runRep(sys: TablesSystem, rows: SystemRows, grants: readonly Grant[], measured: boolean, rep: number) {
   const n = grants.length;
+  // With --profile, Shale's measured calls run under the profiler; the clock is read inside, so starting and stopping
+  // it is not timed.
+  const profiled = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
+    profiler && measured && sys.name === "shale" ? profiler.around(`${what}-${n}-rep${rep + 1}`, fn) : fn();
   const dir = mkdtempSync(join(tmpRoot, `${sys.name}-${n}-`));
   const parts: string[] = [];
   let phase: runner.ResultRow[] = [rows.write, rows.read, rows.bytes];
   try {
     runner.maybeGc();
-    const t0 = performance.now();
-    const { file, bytes } = await sys.writePack(grants, dir);
-    const writeMs = performance.now() - t0;
+    let writeMs = 0;
+    const { file, bytes } = await profiled(WRITE, async () => {
+      const t0 = performance.now();
+      const r = await sys.writePack(grants, dir);
+      writeMs = performance.now() - t0;
+      return r;
+    });
     if (measured) {
       rows.write.samples.push(writeMs);
       rows.bytes.samples.push(bytes);
@@ -164,9 +184,13 @@ async function runRep(sys: TablesSystem, rows: SystemRows, grants: readonly Gran
     phase = [rows.read];
     if (rows.read.status === "ok") {
       runner.maybeGc();
-      const t1 = performance.now();
-      const count = await sys.readPack(file, PAGE_SIZE);
-      const readMs = performance.now() - t1;
+      let readMs = 0;
+      const count = await profiled(READ, async () => {
+        const t1 = performance.now();
+        const c = await sys.readPack(file, PAGE_SIZE);
+        readMs = performance.now() - t1;
+        return c;
+      });
       if (count !== n) throw new Error(`${READ} read ${count} grants, expected ${n}`);
       if (measured) rows.read.samples.push(readMs);
       parts.push(`${READ} ${fmtMs(readMs)} ms (${runner.formatRate((n / readMs) * 1000)} rows/s)`);
@@ -205,7 +229,7 @@ for (const n of sizes) {
     for (const sys of systems) {
       const r = perSystem.get(sys)!;
       if (r.write.status !== "ok") continue;
-      log(`[n=${fmtN(n)}] ${label} ${sys.name}: ${await runRep(sys, r, grants, rep >= 0)}`);
+      log(`[n=${fmtN(n)}] ${label} ${sys.name}: ${await runRep(sys, r, grants, rep >= 0, rep)}`);
     }
   }
   for (const r of perSystem.values()) {
@@ -225,6 +249,12 @@ for (const n of sizes) {
   grants = undefined;
 }
 if (rows.some((r) => r.status === "failed")) exitCode = 1;
+if (profiler) {
+  await profiler.close();
+  log(`tables bench: wrote ${profiler.files.length} CPU profile(s) of Shale's measured runs to ${profiler.dir}:`);
+  for (const f of profiler.files) log(`  ${f}`);
+  log("tables bench: (profiled runs are slower; open a .cpuprofile in Chrome DevTools > Performance or speedscope)");
+}
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Reporting

@@ -1,9 +1,11 @@
 // A small benchmark harness: runs one workload on every system, interleaving systems within each repetition
 // (A B C D, A B C D, ...) so machine drift hits all of them alike, each repetition in a fresh directory that is removed
-// afterwards; then summarises repetitions as median, min and max, and formats the tables and JSON records.
+// afterwards; then summarises repetitions as median, min and max, and formats the tables and JSON records. With a
+// CpuProfiler, Shale's measured runs are CPU-profiled (--profile in every suite).
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import * as os from "node:os";
 import { join } from "node:path";
 import { type KvSystem, UnsupportedError } from "./systems.js";
@@ -19,6 +21,8 @@ export interface RunOptions {
   warmup: boolean;
   tmpRoot: string;
   log: (line: string) => void;
+  /** When set, each measured run of Shale (the timed part only) is CPU-profiled into its own file. */
+  profiler?: CpuProfiler;
 }
 
 export type RowStatus = "ok" | "skipped" | "failed";
@@ -62,6 +66,7 @@ async function runOnce(
   workload: Workload,
   sys: KvSystem,
   dir: string,
+  around?: <T>(fn: () => Promise<T>) => Promise<T>,
 ): Promise<{ ops: number; seconds: number } | { unsupported: string }> {
   mkdirSync(dir, { recursive: true });
   try {
@@ -69,9 +74,14 @@ async function runOnce(
     try {
       await workload.prepare?.(sys);
       maybeGc();
-      const t0 = performance.now();
-      const ops = await workload.run(sys);
-      const seconds = (performance.now() - t0) / 1000;
+      let seconds = 0;
+      const timed = async () => {
+        const t0 = performance.now();
+        const n = await workload.run(sys);
+        seconds = (performance.now() - t0) / 1000;
+        return n;
+      };
+      const ops = around ? await around(timed) : await timed();
       await workload.verify?.(sys, ops);
       return { ops, seconds };
     } finally {
@@ -110,7 +120,12 @@ export async function runWorkload(workload: Workload, systems: LoadedSystem[], o
       if (row.status !== "ok") continue;
       const dir = join(opts.tmpRoot, `${workload.name}-${s.name}-${rep < 0 ? "warmup" : rep}`);
       try {
-        const r = await runOnce(workload, s.create(), dir);
+        const profiler = opts.profiler;
+        const around =
+          profiler && s.name === "shale" && rep >= 0
+            ? <T>(fn: () => Promise<T>) => profiler.around(`${workload.name}-rep${rep + 1}`, fn)
+            : undefined;
+        const r = await runOnce(workload, s.create(), dir, around);
         if ("unsupported" in r) {
           row.status = "skipped";
           row.note = r.unsupported;
@@ -136,6 +151,58 @@ export async function runWorkload(workload: Workload, systems: LoadedSystem[], o
     row.max = Math.max(...row.samples);
   }
   return [...rows.values()];
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// CPU profiles (--profile)
+
+/**
+ * CPU profiles of chosen sections of this process through node:inspector, one `.cpuprofile` file per section (open it
+ * in Chrome DevTools' Performance panel or speedscope). Only the main thread is sampled: work Shale hands to worker
+ * threads (compaction, bulk sort) shows as waiting. Profiling costs time, so profiled numbers are not for comparing.
+ */
+export class CpuProfiler {
+  readonly files: string[] = [];
+  private constructor(
+    readonly dir: string,
+    private readonly prefix: string,
+    private readonly session: Session,
+  ) {}
+
+  static async start(dir: string, prefix: string, samplingIntervalUs = 250): Promise<CpuProfiler> {
+    mkdirSync(dir, { recursive: true });
+    const session = new Session();
+    session.connect();
+    await session.post("Profiler.enable");
+    await session.post("Profiler.setSamplingInterval", { interval: samplingIntervalUs });
+    return new CpuProfiler(dir, prefix, session);
+  }
+
+  /** Runs `fn` with the profiler on and writes what it sampled to `<dir>/<prefix>-<label>.cpuprofile`. */
+  async around<T>(label: string, fn: () => Promise<T>): Promise<T> {
+    await this.session.post("Profiler.start");
+    try {
+      return await fn();
+    } finally {
+      const { profile } = await this.session.post("Profiler.stop");
+      const name = `${this.prefix}-${label}`.replace(/[^\w.-]+/g, "_");
+      const file = join(this.dir, `${name}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      this.files.push(file);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.session.post("Profiler.disable");
+    this.session.disconnect();
+  }
+}
+
+/** Where a suite's profiles go: `--profile-dir`, else a fresh directory under the OS temp dir (kept afterwards). */
+export function profileDir(suite: string, requested: string | undefined): string {
+  if (requested !== undefined) return requested;
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
+  return join(os.tmpdir(), `shale-profile-${suite}-${stamp}-${process.pid}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
