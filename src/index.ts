@@ -1,6 +1,7 @@
-// Shale's public API: the engine (open, Store), tables and packs, and the FileSystem implementations tests and
-// tools may pass to it.
+// Shale's public API: the engine (open, Store), tables and packs, the FileSystem implementations tests and
+// tools may pass to it, and the Redis-compatible cache server with its store.
 
+export { type CacheOptions, CacheStore, EVICTION_POLICIES, type EvictionPolicy } from "./cache/store.js";
 export { InvalidArgumentError, StoreClosedError, StoreLockedError, StoreWriteError } from "./engine/errors.js";
 export type { Durability, StoreOptions } from "./engine/options.js";
 export {
@@ -32,6 +33,7 @@ export {
   type UnpackOptions,
   unpack,
 } from "./pack/index.js";
+export { CacheServer, type CacheServerOptions } from "./servers/resp/server.js";
 export type { BulkLoadResult } from "./table/bulk-load.js";
 export { RawJson, type Row } from "./table/codec.js";
 export { DuplicateKeyError, ReadOnlyError } from "./table/errors.js";

@@ -213,7 +213,8 @@ export class CacheServer {
       this.reject(c, spec, "ERR Command not allowed inside a transaction");
       return;
     }
-    if (this.store.maxmemory > 0 && this.rejectsOnOom(c, spec) && this.performEvictions() === EVICT_FAIL) {
+    // As Redis: evict before every command; refuse only a command that may add memory.
+    if (this.store.maxmemory > 0 && this.performEvictions() === EVICT_FAIL && this.rejectsOnOom(c, spec)) {
       this.reject(c, spec, ERR_OOM);
       return;
     }
