@@ -267,9 +267,27 @@ export class CacheServer {
   }
 
   lookupCommand(a: Args): CommandSpec | undefined {
-    const name = latin1(a.argBuf, a.starts[0], a.ends[0]);
-    return this.commands.get(name) ?? this.commands.get(name.toLowerCase());
+    // Pipelines repeat a command: compare the name's bytes with the last one found before making a string.
+    const b = a.argBuf;
+    const s = a.starts[0];
+    const n = a.ends[0] - s;
+    const last = this.lastName;
+    if (n === last.length) {
+      let i = 0;
+      while (i < n && b[s + i] === last[i]) i++;
+      if (i === n) return this.lastSpec;
+    }
+    const name = latin1(b, s, s + n);
+    const spec = this.commands.get(name) ?? this.commands.get(name.toLowerCase());
+    if (spec !== undefined && n <= 32) {
+      this.lastName = Buffer.from(name, "latin1");
+      this.lastSpec = spec;
+    }
+    return spec;
   }
+
+  private lastName: Uint8Array = new Uint8Array(0);
+  private lastSpec: CommandSpec | undefined;
 
   /** Called after a batch of commands: serves blocked clients whose keys changed, flushes other clients. */
   afterCommands(): void {
