@@ -275,7 +275,6 @@ const WATCH: Script = {
 
 const NOTIFY: Script = {
   name: "keyspace notifications",
-  todo: "keyspace notifications are not implemented yet (see docs/cache.md)",
   conns: 2,
   steps: [
     s(1, "CONFIG", "SET", "notify-keyspace-events", "KEA"),

@@ -1,9 +1,11 @@
 // The server's settings, by their Redis names: parsed from the command line, read by CONFIG GET,
 // changed by CONFIG SET. Settings that change behaviour (maxmemory, policy, requirepass, timeout,
-// appendonly, appendfsync ...) are applied through `onChange`; encoding tunables are kept and
-// reported so tools that set them keep working.
+// appendonly, appendfsync ...) are applied through `onChange`; notify-keyspace-events is kept as
+// flag bits too (notifyFlags); encoding tunables are kept and reported so tools that set them keep
+// working.
 
 import type { EVICTION_POLICIES, EvictionPolicy } from "../../cache/store.js";
+import { activeNotifyFlags, ERR_NOTIFY_CLASS, formatNotifyFlags, parseNotifyFlags } from "./notify.js";
 
 /** Parses a Redis memory value: "100", "10k" (1000), "10kb" (1024), "5mb", "1gb". Null when invalid. */
 export function parseMemory(s: string): number | null {
@@ -24,7 +26,7 @@ export function parseMemory(s: string): number | null {
   return n * mult[unit];
 }
 
-type Kind = "string" | "int" | "memory" | "bool" | "enum";
+type Kind = "string" | "int" | "memory" | "bool" | "enum" | "notify";
 
 interface Param {
   name: string;
@@ -72,7 +74,7 @@ const DEFAULTS: Param[] = [
   // Persistence: a snapshot is taken when the log has grown this much since the last one.
   { name: "auto-aof-rewrite-percentage", kind: "int", value: "100", min: 0 },
   { name: "auto-aof-rewrite-min-size", kind: "memory", value: String(64 * 1024 * 1024) },
-  { name: "notify-keyspace-events", kind: "string", value: "" },
+  { name: "notify-keyspace-events", kind: "notify", value: "" },
   { name: "proto-max-bulk-len", kind: "memory", value: String(512 * 1024 * 1024) },
   { name: "client-query-buffer-limit", kind: "memory", value: String(1024 * 1024 * 1024) },
   { name: "maxclients", kind: "int", value: "10000", min: 1 },
@@ -118,6 +120,11 @@ export class CacheConfig {
   private readonly params = new Map<string, Param>();
   /** Called after a setting changes (CONFIG SET or startup). */
   onChange: ((name: string, value: string) => void) | null = null;
+  /**
+   * notify-keyspace-events as flag bits (notify.ts), 0 while it would publish nothing: the one
+   * number a command tests before it fires an event.
+   */
+  notifyFlags = 0;
 
   constructor() {
     for (const p of DEFAULTS) this.params.set(p.name, { ...p });
@@ -183,6 +190,13 @@ export class CacheConfig {
         const l = v.toLowerCase();
         if (!p.values!.includes(l)) throw bad(`argument(s) must be one of the following: ${p.values!.join(", ")}`);
         v = l;
+        break;
+      }
+      case "notify": {
+        const flags = parseNotifyFlags(v);
+        if (flags < 0) throw bad(ERR_NOTIFY_CLASS);
+        this.notifyFlags = activeNotifyFlags(flags);
+        v = formatNotifyFlags(flags);
         break;
       }
       default:

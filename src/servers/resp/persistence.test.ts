@@ -35,7 +35,7 @@ import {
   seqKey,
 } from "./persistence.js";
 import { CacheServer } from "./server.js";
-import { RespError, RespTestClient, startShale } from "./testing.js";
+import { encodeCommand, RespError, RespTestClient, startShale } from "./testing.js";
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "shale-persist-"));
@@ -590,6 +590,37 @@ test("persistence: evicted keys are logged as DEL, so a restart holds the same k
   }
 });
 
+test("persistence: a RESP3 client's own keyspace notifications do not change what its pops log", async () => {
+  // Redis puts the push before SPOP's reply and inside ZPOPMIN's array; the log must still hold
+  // the popped members, so a restart does not bring them back.
+  const dir = tempDir();
+  try {
+    const config = { appendonly: "yes", appendfsync: "always", dir, "notify-keyspace-events": "KEA" };
+    const a = await startShale(config);
+    const c = await RespTestClient.connect(a.port);
+    await c.send("HELLO", "3");
+    await c.send("SADD", "s", "m1", "m2", "m3");
+    await c.send("ZADD", "z", 1, "a", 2, "b", 3, "c");
+    c.socket.write(encodeCommand(["PSUBSCRIBE", "__key*__:*"])); // answered by a push
+    await c.waitPushes(1);
+    await c.send("SPOP", "s");
+    await c.send("SPOP", "s", 1);
+    await c.send("ZPOPMIN", "z", 2);
+    const before = dumpStore(a.server.store);
+    c.close();
+    await a.close();
+    const b = await startShale(config);
+    try {
+      assert.deepEqual(dumpStore(b.server.store), before);
+      assert.equal(b.server.store.dbs[0].size, 2);
+    } finally {
+      await b.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("persistence: a blocked pop served by a later write is logged as the plain pop", async (t) => {
   const dir = tempDir();
   try {
@@ -765,6 +796,9 @@ test("persistence: log entry and key encodings, reply parsing, save rules", () =
   assert.deepEqual(parseReply(Buffer.from("~2\r\n$1\r\na\r\n$1\r\nb\r\n"), 0)[0], ["a", "b"]);
   assert.deepEqual(parseReply(Buffer.from("*3\r\n$1\r\nz\r\n$1\r\nm\r\n,1.5\r\n"), 0)[0], ["z", "m", "1.5"]);
   assert.deepEqual(parseReply(Buffer.from("_\r\n"), 0)[0], null);
+  const push = ">3\r\n$8\r\npmessage\r\n$1\r\np\r\n$1\r\nx\r\n";
+  assert.deepEqual(parseReply(Buffer.from(`${push}$1\r\nm\r\n`), 0)[0], "m", "a push before the reply");
+  assert.deepEqual(parseReply(Buffer.from(`*2\r\n$1\r\na\r\n${push},1\r\n`), 0)[0], ["a", "1"], "inside an array");
   assert.deepEqual(parseSaveRules("3600 1 300 100 60 10000"), [
     [3600, 1],
     [300, 100],

@@ -356,6 +356,9 @@ export const REWRITES: ReadonlyMap<string, Rewrite> = new Map<string, Rewrite>([
 
 /** Decodes one RESP2/RESP3 reply at buf[pos]; returns [value, next] (numbers and doubles as strings). */
 export function parseReply(buf: Uint8Array, pos: number): [ReplyValue, number] {
+  // A RESP3 push (a keyspace notification to the client that ran the command, say) is out of band:
+  // Redis may put it before a reply or between an array's items. Skip it.
+  while (buf[pos] === 0x3e) pos = parseAggregate(buf, pos)[1];
   let eol = pos;
   while (eol + 1 < buf.length && !(buf[eol] === 13 && buf[eol + 1] === 10)) eol++;
   if (eol + 1 >= buf.length) throw new RangeError("incomplete reply");
@@ -372,26 +375,31 @@ export function parseReply(buf: Uint8Array, pos: number): [ReplyValue, number] {
     }
     case 0x2a: // * array
     case 0x7e: // ~ set
-    case 0x3e: // > push
-    case 0x25: {
-      // % map (flattened)
-      let n = Number(line);
-      if (n < 0) return [null, next];
-      if (type === 0x25) n *= 2;
-      const items: ReplyValue[] = [];
-      let p = next;
-      for (let i = 0; i < n; i++) {
-        const [v, q] = parseReply(buf, p);
-        items.push(v);
-        p = q;
-      }
-      return [items, p];
-    }
+    case 0x25: // % map (flattened)
+      return parseAggregate(buf, pos);
     case 0x5f: // _ null
       return [null, next];
     default: // + - : , # ( simple lines
       return [line, next];
   }
+}
+
+/** An array, set, map (flattened) or push at pos: its items and the position after it. */
+function parseAggregate(buf: Uint8Array, pos: number): [ReplyValue[] | null, number] {
+  let eol = pos;
+  while (eol + 1 < buf.length && !(buf[eol] === 13 && buf[eol + 1] === 10)) eol++;
+  if (eol + 1 >= buf.length) throw new RangeError("incomplete reply");
+  let n = Number(latin1(buf, pos + 1, eol));
+  if (n < 0) return [null, eol + 2];
+  if (buf[pos] === 0x25) n *= 2;
+  const items: ReplyValue[] = [];
+  let p = eol + 2;
+  for (let i = 0; i < n; i++) {
+    const [v, q] = parseReply(buf, p);
+    items.push(v);
+    p = q;
+  }
+  return [items, p];
 }
 
 /** The reply a command wrote to c since `mark` (replies stay pending: take() then raw() puts them back). */

@@ -11,6 +11,7 @@ import { Client } from "./client.js";
 import { type Args, type CommandSpec, ERR_NOAUTH, ERR_OOM, errArity } from "./command.js";
 import { ALL_COMMANDS } from "./commands/index.js";
 import { CacheConfig } from "./config.js";
+import { installStoreEvents } from "./notify.js";
 import { applyPersistenceSetting, CachePersistence, persistenceOptions } from "./persistence.js";
 
 export interface CacheServerOptions {
@@ -102,6 +103,7 @@ export class CacheServer {
       samples: Number(this.config.get("maxmemory-samples")),
     });
     this.config.onChange = (name, value) => this.applySetting(name, value);
+    installStoreEvents(this);
     for (const spec of ALL_COMMANDS) {
       this.commands.set(spec.name, spec);
       for (const sub of spec.subcommands ?? []) this.subcommands.set(sub.name, sub);

@@ -21,6 +21,7 @@ import {
   findCollection,
   KEY1,
 } from "../command.js";
+import { NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_NEW, notify, notifyMiss } from "../notify.js";
 import {
   ERR_INVALID_CURSOR,
   ERR_RANGE_LONG,
@@ -52,7 +53,9 @@ function readLimits(c: Client): void {
 
 /** The hash at key argument 1 for a read: the object, null when absent, undefined after WRONGTYPE. */
 function readHash(c: Client, a: Args): HashValue | null | undefined {
-  return findCollection<HashValue>(c, a.argBuf, a.starts[1], a.ends[1], T_HASH, true);
+  const hash = findCollection<HashValue>(c, a.argBuf, a.starts[1], a.ends[1], T_HASH, true);
+  if (hash === null) notifyMiss(c, a.argBuf, a.starts[1], a.ends[1]);
+  return hash;
 }
 
 /** readHash for a write command; sets foundHandle. */
@@ -65,6 +68,12 @@ function writeHash(c: Client, a: Args): HashValue | null | undefined {
 /** Stores a new hash under key argument 1 (which is absent). */
 function createHash(c: Client, a: Args, hash: HashValue): void {
   c.db.setObject(a.argBuf, a.starts[1], a.ends[1], T_HASH, hash);
+  notify(c, NOTIFY_NEW, "new", a.argBuf, a.starts[1], a.ends[1]);
+}
+
+/** Fires a hash event on key argument 1. */
+function hashEvent(c: Client, a: Args, event: string): void {
+  notify(c, NOTIFY_HASH, event, a.argBuf, a.starts[1], a.ends[1]);
 }
 
 /** Sets the field/value pairs from argument 2 on; returns how many fields were new. */
@@ -88,11 +97,15 @@ function setPairs(c: Client, a: Args, name: string): number {
 
 function hset(c: Client, a: Args): void {
   const added = setPairs(c, a, "hset");
-  if (added >= 0) c.reply.integer(added);
+  if (added < 0) return;
+  c.reply.integer(added);
+  hashEvent(c, a, "hset");
 }
 
 function hmset(c: Client, a: Args): void {
-  if (setPairs(c, a, "hmset") >= 0) c.reply.ok();
+  if (setPairs(c, a, "hmset") < 0) return;
+  c.reply.ok();
+  hashEvent(c, a, "hset");
 }
 
 function hsetnx(c: Client, a: Args): void {
@@ -109,6 +122,7 @@ function hsetnx(c: Client, a: Args): void {
   if (hash === null) createHash(c, a, target);
   else c.db.objectChanged(foundHandle);
   c.reply.integer(1);
+  hashEvent(c, a, "hset");
 }
 
 function hget(c: Client, a: Args): void {
@@ -200,8 +214,12 @@ function hdel(c: Client, a: Args): void {
       if (hash.size === 0) break;
     }
   }
-  if (hash.size === 0) c.db.delete(a.argBuf, a.starts[1], a.ends[1]);
-  else if (deleted > 0) c.db.objectChanged(foundHandle);
+  if (deleted > 0) {
+    if (hash.size === 0) c.db.delete(a.argBuf, a.starts[1], a.ends[1]);
+    else c.db.objectChanged(foundHandle);
+    hashEvent(c, a, "hdel");
+    if (hash.size === 0) notify(c, NOTIFY_GENERIC, "del", a.argBuf, a.starts[1], a.ends[1]);
+  }
   c.reply.integer(deleted);
 }
 
@@ -236,6 +254,7 @@ function hincrby(c: Client, a: Args): void {
   else c.db.objectChanged(foundHandle);
   if (typeof sum === "number") c.reply.integer(sum);
   else c.reply.integerBig(sum);
+  hashEvent(c, a, "hincrby");
 }
 
 function hincrbyfloat(c: Client, a: Args): void {
@@ -264,6 +283,7 @@ function hincrbyfloat(c: Client, a: Args): void {
   if (hash === null) createHash(c, a, target);
   else c.db.objectChanged(foundHandle);
   c.reply.bulkString(res.value);
+  hashEvent(c, a, "hincrbyfloat");
 }
 
 function hrandfield(c: Client, a: Args): void {

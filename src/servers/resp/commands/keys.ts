@@ -32,6 +32,7 @@ import {
   KEY1,
   NO_KEYS,
 } from "../command.js";
+import { NOTIFY_GENERIC, NOTIFY_NEW, notify, notifyMiss } from "../notify.js";
 import { MILLISECONDS, SECONDS } from "./strings.js";
 
 const ERR_SAME_OBJECT = "ERR source and destination objects are the same";
@@ -43,28 +44,37 @@ const ERR_INVALID_CURSOR = "ERR invalid cursor";
 function del(c: Client, a: Args): void {
   const db = c.db;
   let n = 0;
-  for (let i = 1; i < a.argc; i++) if (db.delete(a.argBuf, a.starts[i], a.ends[i])) n++;
+  for (let i = 1; i < a.argc; i++) {
+    if (db.delete(a.argBuf, a.starts[i], a.ends[i])) {
+      n++;
+      notify(c, NOTIFY_GENERIC, "del", a.argBuf, a.starts[i], a.ends[i]);
+    }
+  }
   c.reply.integer(n);
 }
 
+/** The handle of key argument i for a read (keyspace hits and misses, "keymiss"), or 0. */
+function readKey(c: Client, a: Args, i: number, touch: boolean): number {
+  const h = c.db.lookupRead(a.argBuf, a.starts[i], a.ends[i], touch);
+  if (h === 0) notifyMiss(c, a.argBuf, a.starts[i], a.ends[i]);
+  return h;
+}
+
 function exists(c: Client, a: Args): void {
-  const db = c.db;
   let n = 0;
-  for (let i = 1; i < a.argc; i++) if (db.lookupRead(a.argBuf, a.starts[i], a.ends[i], false) !== 0) n++;
+  for (let i = 1; i < a.argc; i++) if (readKey(c, a, i, false) !== 0) n++;
   c.reply.integer(n);
 }
 
 function touch(c: Client, a: Args): void {
-  const db = c.db;
   let n = 0;
-  for (let i = 1; i < a.argc; i++) if (db.lookupRead(a.argBuf, a.starts[i], a.ends[i], true) !== 0) n++;
+  for (let i = 1; i < a.argc; i++) if (readKey(c, a, i, true) !== 0) n++;
   c.reply.integer(n);
 }
 
 function type(c: Client, a: Args): void {
-  const db = c.db;
-  const h = db.lookupRead(a.argBuf, a.starts[1], a.ends[1], false);
-  c.reply.simple(h === 0 ? "none" : TYPE_NAMES[db.type(h)]);
+  const h = readKey(c, a, 1, false);
+  c.reply.simple(h === 0 ? "none" : TYPE_NAMES[c.db.type(h)]);
 }
 
 function randomkey(c: Client): void {
@@ -192,6 +202,9 @@ function renameGeneric(c: Client, a: Args, nx: boolean): void {
   h = db.lookup(b, a.starts[1], a.ends[1], false);
   putValue(c, db, h, db, b, a.starts[2], a.ends[2], db.expireAt(h), false);
   db.delete(b, a.starts[1], a.ends[1]);
+  notify(c, NOTIFY_NEW, "new", b, a.starts[2], a.ends[2]);
+  notify(c, NOTIFY_GENERIC, "rename_from", b, a.starts[1], a.ends[1]);
+  notify(c, NOTIFY_GENERIC, "rename_to", b, a.starts[2], a.ends[2]);
   if (nx) c.reply.integer(1);
   else c.reply.ok();
 }
@@ -241,6 +254,9 @@ function move(c: Client, a: Args): void {
   }
   putValue(c, src, h, dst, b, ks, ke, src.expireAt(h), false);
   src.delete(b, ks, ke);
+  notify(c, NOTIFY_NEW, "new", b, ks, ke, dst.id);
+  notify(c, NOTIFY_GENERIC, "move_from", b, ks, ke);
+  notify(c, NOTIFY_GENERIC, "move_to", b, ks, ke, dst.id);
   c.reply.integer(1);
 }
 
@@ -264,7 +280,7 @@ function copy(c: Client, a: Args): void {
     return;
   }
   const b = a.argBuf;
-  if (src.lookupRead(b, a.starts[1], a.ends[1], !c.noTouch) === 0) {
+  if (readKey(c, a, 1, !c.noTouch) === 0) {
     c.reply.integer(0);
     return;
   }
@@ -277,6 +293,8 @@ function copy(c: Client, a: Args): void {
   }
   const h = src.lookup(b, a.starts[1], a.ends[1], false);
   putValue(c, src, h, dst, b, a.starts[2], a.ends[2], src.expireAt(h), true);
+  notify(c, NOTIFY_NEW, "new", b, a.starts[2], a.ends[2], dst.id);
+  notify(c, NOTIFY_GENERIC, "copy_to", b, a.starts[2], a.ends[2], dst.id);
   c.reply.integer(1);
 }
 
@@ -402,7 +420,8 @@ function scan(c: Client, a: Args): void {
   do {
     v = db.scan(v, 1, collect);
   } while (v !== 0 && iterations-- !== 0 && found.length < count);
-  // Filter in place: pattern, type, expiry.
+  // Filter in place: pattern, type, expiry. A key whose time has passed is expired on the way
+  // (as Redis's expireIfNeeded does here), and counts as a miss when TYPE looked it up.
   const pb = a.argBuf;
   const ps = patArg === 0 ? 0 : a.starts[patArg];
   const pe = patArg === 0 ? 0 : a.ends[patArg];
@@ -415,8 +434,14 @@ function scan(c: Client, a: Args): void {
       db.decode(h);
       if (!globMatchBytes(pb, ps, pe, db.kbuf, db.kstart, db.kend)) continue;
     }
+    if (expired(db, h, now)) {
+      db.decode(h);
+      const key = db.kbuf.slice(db.kstart, db.kend);
+      db.lookup(key, 0, key.length, false);
+      if (typeArg !== 0) notifyMiss(c, key, 0, key.length);
+      continue;
+    }
     if (typeArg !== 0 && !typeIs(a, typeArg, TYPE_NAMES[db.type(h)])) continue;
-    if (expired(db, h, now)) continue;
     found[kept++] = h;
   }
   found.length = kept;
@@ -519,14 +544,20 @@ function expireGeneric(c: Client, a: Args, unit: number, relative: boolean, cmd:
       return;
     }
   }
-  if (when <= now) db.delete(kb, ks, ke);
-  else db.setExpire(h, when);
-  c.reply.integer(1);
+  if (when <= now) {
+    db.delete(kb, ks, ke);
+    notify(c, NOTIFY_GENERIC, "del", kb, ks, ke);
+    c.reply.integer(1);
+  } else {
+    db.setExpire(h, when);
+    c.reply.integer(1);
+    notify(c, NOTIFY_GENERIC, "expire", kb, ks, ke);
+  }
 }
 
 function ttlGeneric(c: Client, a: Args, ms: boolean, absolute: boolean): void {
   const db = c.db;
-  const h = db.lookupRead(a.argBuf, a.starts[1], a.ends[1], false);
+  const h = readKey(c, a, 1, false);
   if (h === 0) {
     c.reply.integer(-2);
     return;
@@ -549,6 +580,7 @@ function persist(c: Client, a: Args): void {
     return;
   }
   db.setExpire(h, 0);
+  notify(c, NOTIFY_GENERIC, "persist", a.argBuf, a.starts[1], a.ends[1]);
   c.reply.integer(1);
 }
 

@@ -27,6 +27,7 @@ import {
   findCollection,
   KEY1,
 } from "../command.js";
+import { NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW, notify, notifyMiss } from "../notify.js";
 import type { CacheServer } from "../server.js";
 
 // ---- helpers shared with zsets.ts ----
@@ -133,6 +134,7 @@ let foundHandle = 0;
 function findList(c: Client, buf: Uint8Array, start: number, end: number, read: boolean): ListValue | null | undefined {
   const list = findCollection<ListValue>(c, buf, start, end, T_LIST, read);
   if (list) foundHandle = collectionHandle;
+  else if (list === null && read) notifyMiss(c, buf, start, end);
   return list;
 }
 
@@ -140,10 +142,21 @@ function listArg(c: Client, a: Args, i: number, read: boolean): ListValue | null
   return findList(c, a.argBuf, a.starts[i], a.ends[i], read);
 }
 
-/** After changing the list found last: deletes the key when the list is empty, else accounts. */
-function listChanged(c: Client, list: ListValue, buf: Uint8Array, start: number, end: number): void {
+/**
+ * After changing the list found last: fires `event`, deletes the key when the list is empty
+ * (firing "del"), else accounts.
+ */
+function listChanged(c: Client, list: ListValue, buf: Uint8Array, start: number, end: number, event: string): void {
   if (list.length === 0) c.db.delete(buf, start, end);
   else c.db.objectChanged(foundHandle);
+  notify(c, NOTIFY_LIST, event, buf, start, end);
+  if (list.length === 0) notify(c, NOTIFY_GENERIC, "del", buf, start, end);
+}
+
+/** Creates key bytes holding a new list, firing "new". */
+function createList(c: Client, buf: Uint8Array, start: number, end: number, list: ListValue): void {
+  c.db.setObject(buf, start, end, T_LIST, list);
+  notify(c, NOTIFY_NEW, "new", buf, start, end);
 }
 
 /** Parses LEFT|RIGHT; true for LEFT, null after replying a syntax error. */
@@ -172,7 +185,7 @@ function pushGeneric(c: Client, a: Args, left: boolean, onlyExisting: boolean): 
       if (left) l.pushFront(argString(a, i));
       else l.pushBack(argString(a, i));
     }
-    c.db.setObject(buf, ks, ke, T_LIST, l);
+    createList(c, buf, ks, ke, l);
     c.reply.integer(l.length);
   } else {
     for (let i = 2; i < a.argc; i++) {
@@ -182,6 +195,7 @@ function pushGeneric(c: Client, a: Args, left: boolean, onlyExisting: boolean): 
     c.db.objectChanged(foundHandle);
     c.reply.integer(list.length);
   }
+  notify(c, NOTIFY_LIST, left ? "lpush" : "rpush", buf, ks, ke);
   signalReady(c, buf, ks, ke);
 }
 
@@ -232,7 +246,7 @@ function popGeneric(c: Client, a: Args, left: boolean, name: string): void {
   }
   if (!hasCount) c.reply.bulkString((left ? list.popFront() : list.popBack()) as string);
   else replyPopRange(c, list, left, count);
-  listChanged(c, list, a.argBuf, a.starts[1], a.ends[1]);
+  listChanged(c, list, a.argBuf, a.starts[1], a.ends[1], left ? "lpop" : "rpop");
 }
 
 function lpop(c: Client, a: Args): void {
@@ -351,6 +365,7 @@ function lset(c: Client, a: Args): void {
   }
   c.db.objectChanged(foundHandle);
   c.reply.ok();
+  notify(c, NOTIFY_LIST, "lset", a.argBuf, a.starts[1], a.ends[1]);
 }
 
 function linsert(c: Client, a: Args): void {
@@ -372,6 +387,7 @@ function linsert(c: Client, a: Args): void {
     return;
   }
   c.db.objectChanged(foundHandle);
+  notify(c, NOTIFY_LIST, "linsert", a.argBuf, a.starts[1], a.ends[1]);
   c.reply.integer(list.length);
 }
 
@@ -385,7 +401,7 @@ function lrem(c: Client, a: Args): void {
     return;
   }
   const removed = list.remove(argString(a, 3), count);
-  if (removed > 0) listChanged(c, list, a.argBuf, a.starts[1], a.ends[1]);
+  if (removed > 0) listChanged(c, list, a.argBuf, a.starts[1], a.ends[1], "lrem");
   c.reply.integer(removed);
 }
 
@@ -403,8 +419,8 @@ function ltrim(c: Client, a: Args): void {
   const r = resolveRange(start, stop, list.length);
   if (r === null) list.clear();
   else if (r[0] !== 0 || r[1] !== list.length - 1) list.trim(r[0], r[1]);
-  // Even a trim that keeps everything counts as a change (WATCH), as in Redis.
-  listChanged(c, list, a.argBuf, a.starts[1], a.ends[1]);
+  // Even a trim that keeps everything counts as a change (WATCH, "ltrim"), as in Redis.
+  listChanged(c, list, a.argBuf, a.starts[1], a.ends[1], "ltrim");
   c.reply.ok();
 }
 
@@ -412,8 +428,10 @@ function ltrim(c: Client, a: Args): void {
 
 /**
  * LMOVE's core over key bytes: pops from the source's end, pushes onto the destination's end
- * (creating it), deletes an emptied source, wakes clients blocked on the destination. Returns the
- * element, null when the source is absent, undefined after replying WRONGTYPE (nothing changed).
+ * (creating it), replies the element, deletes an emptied source, wakes clients blocked on the
+ * destination; the events and the reply come in Redis's order (push, reply, pop, del). Returns
+ * the element, null when the source is absent (nothing replied), undefined after replying
+ * WRONGTYPE (nothing changed).
  */
 function moveElement(
   c: Client,
@@ -439,17 +457,21 @@ function moveElement(
   else target.pushBack(v);
   if (src.length > 0) db.objectChanged(hs);
   if (dst !== null && dst !== src) db.objectChanged(hd);
-  if (dst === null) db.setObject(db_, ds, de, T_LIST, target);
-  if (src.length === 0) db.delete(sb, ss, se);
+  if (dst === null) createList(c, db_, ds, de, target);
+  notify(c, NOTIFY_LIST, toLeft ? "lpush" : "rpush", db_, ds, de);
+  c.reply.bulkString(v);
+  notify(c, NOTIFY_LIST, fromLeft ? "lpop" : "rpop", sb, ss, se);
+  if (src.length === 0) {
+    db.delete(sb, ss, se);
+    notify(c, NOTIFY_GENERIC, "del", sb, ss, se);
+  }
   signalReady(c, db_, ds, de);
   return v;
 }
 
 function lmoveArgs(c: Client, a: Args, fromLeft: boolean, toLeft: boolean): void {
   const v = moveElement(c, a.argBuf, a.starts[1], a.ends[1], a.argBuf, a.starts[2], a.ends[2], fromLeft, toLeft);
-  if (v === undefined) return;
   if (v === null) c.reply.nullBulk();
-  else c.reply.bulkString(v);
 }
 
 function lmove(c: Client, a: Args): void {
@@ -518,7 +540,7 @@ function lmpopFrom(c: Client, a: Args, first: number, last: number, left: boolea
     c.reply.arrayHeader(2);
     c.reply.bulk(a.argBuf, a.starts[i], a.ends[i]);
     replyPopRange(c, list, left, count);
-    listChanged(c, list, a.argBuf, a.starts[i], a.ends[i]);
+    listChanged(c, list, a.argBuf, a.starts[i], a.ends[i], left ? "lpop" : "rpop");
     return true;
   }
   return false;
@@ -544,7 +566,7 @@ function retryPop(cl: Client, keys: Buffer[], left: boolean, count: number): boo
     cl.reply.bulk(k, 0, k.length);
     if (count < 0) cl.reply.bulkString((left ? list.popFront() : list.popBack()) as string);
     else replyPopRange(cl, list, left, count);
-    listChanged(cl, list, k, 0, k.length);
+    listChanged(cl, list, k, 0, k.length, left ? "lpop" : "rpop");
     return true;
   }
   return false;
@@ -574,7 +596,7 @@ function blockingPop(
     c.reply.bulk(a.argBuf, a.starts[i], a.ends[i]);
     if (count < 0) c.reply.bulkString((left ? list.popFront() : list.popBack()) as string);
     else replyPopRange(c, list, left, count);
-    listChanged(c, list, a.argBuf, a.starts[i], a.ends[i]);
+    listChanged(c, list, a.argBuf, a.starts[i], a.ends[i], left ? "lpop" : "rpop");
     return;
   }
   if (mayNotBlock(c)) {
@@ -608,8 +630,7 @@ function retryMove(cl: Client, src: Buffer, dst: Buffer, fromLeft: boolean, toLe
   const db = cl.db;
   const h = db.lookup(src, 0, src.length, false);
   if (h === 0 || db.type(h) !== T_LIST) return false;
-  const v = moveElement(cl, src, 0, src.length, dst, 0, dst.length, fromLeft, toLeft);
-  if (typeof v === "string") cl.reply.bulkString(v);
+  moveElement(cl, src, 0, src.length, dst, 0, dst.length, fromLeft, toLeft);
   return true;
 }
 

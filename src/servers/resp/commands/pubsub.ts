@@ -11,6 +11,7 @@ import { globMatchBytes, globMatchString } from "../../../cache/glob.js";
 import { latin1 } from "../../../format/latin1.js";
 import type { Client } from "../client.js";
 import { type Args, argString, type CommandSpec, command, NO_KEYS } from "../command.js";
+import type { CacheServer } from "../server.js";
 import { container, replyHelpLines, subcommandSyntaxError } from "./admin.js";
 
 /** client-output-buffer-limit pubsub's hard limit in Redis's default configuration. */
@@ -90,26 +91,32 @@ function replySubscription(c: Client, kind: string, a: Args, i: number): void {
 /** Pattern bytes by pattern, so PUBLISH does not convert each pattern on every message. */
 const patternBytes = new Map<string, Buffer>();
 
-/** Sends a message to every subscriber of the channel and every matching pattern; returns the receivers. */
+/**
+ * Sends the message msg[msgStart, msgEnd) on the channel ch[chStart, chEnd) to every subscriber of
+ * the channel and of every matching pattern; returns the receivers. `from` is the client running
+ * the command (its replies go out when it finishes), or null when the server itself publishes
+ * (keys expired or evicted by the store).
+ */
 export function publishMessage(
-  from: Client,
-  buf: Buffer,
+  s: CacheServer,
+  from: Client | null,
+  ch: Uint8Array,
   chStart: number,
   chEnd: number,
+  msg: Uint8Array,
   msgStart: number,
   msgEnd: number,
 ): number {
-  const s = from.server;
   let receivers = 0;
   if (s.channels.size > 0) {
-    const subs = s.channels.get(latin1(buf, chStart, chEnd));
+    const subs = s.channels.get(latin1(ch, chStart, chEnd));
     if (subs !== undefined) {
       for (const t of subs) {
         const r = t.reply;
         r.pushHeader(3);
         r.bulkString("message");
-        r.bulk(buf, chStart, chEnd);
-        r.bulk(buf, msgStart, msgEnd);
+        r.bulk(ch, chStart, chEnd);
+        r.bulk(msg, msgStart, msgEnd);
         delivered(from, t);
         receivers++;
       }
@@ -123,14 +130,14 @@ export function publishMessage(
         pb = Buffer.from(p, "latin1");
         patternBytes.set(p, pb);
       }
-      if (!globMatchBytes(pb, 0, pb.length, buf, chStart, chEnd)) continue;
+      if (!globMatchBytes(pb, 0, pb.length, ch, chStart, chEnd)) continue;
       for (const t of subs) {
         const r = t.reply;
         r.pushHeader(4);
         r.bulkString("pmessage");
         r.bulk(pb);
-        r.bulk(buf, chStart, chEnd);
-        r.bulk(buf, msgStart, msgEnd);
+        r.bulk(ch, chStart, chEnd);
+        r.bulk(msg, msgStart, msgEnd);
         delivered(from, t);
         receivers++;
       }
@@ -139,7 +146,7 @@ export function publishMessage(
   return receivers;
 }
 
-function delivered(from: Client, t: Client): void {
+function delivered(from: Client | null, t: Client): void {
   if (t === from) return;
   t.server.markDirty(t);
   if (t.reply.length + t.socket.writableLength > PUBSUB_OUTPUT_LIMIT) {
@@ -150,7 +157,8 @@ function delivered(from: Client, t: Client): void {
 }
 
 function publish(c: Client, a: Args): void {
-  c.reply.integer(publishMessage(c, a.argBuf, a.starts[1], a.ends[1], a.starts[2], a.ends[2]));
+  const b = a.argBuf;
+  c.reply.integer(publishMessage(c.server, c, b, a.starts[1], a.ends[1], b, a.starts[2], a.ends[2]));
 }
 
 const PUBSUB_HELP = [

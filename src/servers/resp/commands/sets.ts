@@ -25,6 +25,7 @@ import {
   findCollection,
   KEY1,
 } from "../command.js";
+import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET, notify, notifyMiss } from "../notify.js";
 
 export const ERR_INVALID_CURSOR = "ERR invalid cursor";
 /** getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX) on -2^63 (SRANDMEMBER, HRANDFIELD counts). */
@@ -135,7 +136,9 @@ let foundHandle = 0;
 
 /** The set at key argument i for a read: the object, null when absent, undefined after WRONGTYPE. */
 function readSet(c: Client, a: Args, i: number): SetValue | null | undefined {
-  return findCollection<SetValue>(c, a.argBuf, a.starts[i], a.ends[i], T_SET, true);
+  const set = findCollection<SetValue>(c, a.argBuf, a.starts[i], a.ends[i], T_SET, true);
+  if (set === null) notifyMiss(c, a.argBuf, a.starts[i], a.ends[i]);
+  return set;
 }
 
 /** readSet for a write command; sets foundHandle. */
@@ -145,10 +148,18 @@ function writeSet(c: Client, a: Args, i: number): SetValue | null | undefined {
   return set;
 }
 
-/** Deletes key argument i when its set is empty, else reports the in-place change. */
-function afterRemove(c: Client, a: Args, i: number, set: SetValue): void {
+/** Fires `event` on key argument i; deletes the key when its set is empty (firing "del"), else reports the in-place change. */
+function afterRemove(c: Client, a: Args, i: number, set: SetValue, event: string): void {
   if (set.size === 0) c.db.delete(a.argBuf, a.starts[i], a.ends[i]);
   else c.db.objectChanged(foundHandle);
+  notify(c, NOTIFY_SET, event, a.argBuf, a.starts[i], a.ends[i]);
+  if (set.size === 0) notify(c, NOTIFY_GENERIC, "del", a.argBuf, a.starts[i], a.ends[i]);
+}
+
+/** Creates key argument i holding a new set, firing "new". */
+function createSet(c: Client, a: Args, i: number, set: SetValue): void {
+  c.db.setObject(a.argBuf, a.starts[i], a.ends[i], T_SET, set);
+  notify(c, NOTIFY_NEW, "new", a.argBuf, a.starts[i], a.ends[i]);
 }
 
 // ---- reply order ----
@@ -212,8 +223,9 @@ function sadd(c: Client, a: Args): void {
   const target = set ?? new SetValue();
   let added = 0;
   for (let i = 2; i < a.argc; i++) if (target.add(argString(a, i))) added++;
-  if (set === null) c.db.setObject(a.argBuf, a.starts[1], a.ends[1], T_SET, target);
+  if (set === null) createSet(c, a, 1, target);
   else if (added > 0) c.db.objectChanged(foundHandle);
+  if (added > 0) notify(c, NOTIFY_SET, "sadd", a.argBuf, a.starts[1], a.ends[1]);
   c.reply.integer(added);
 }
 
@@ -231,7 +243,7 @@ function srem(c: Client, a: Args): void {
       if (set.size === 0) break;
     }
   }
-  if (removed > 0) afterRemove(c, a, 1, set);
+  if (removed > 0) afterRemove(c, a, 1, set, "srem");
   c.reply.integer(removed);
 }
 
@@ -277,8 +289,13 @@ function spop(c: Client, a: Args): void {
     return;
   }
   const m = set.popRandom() as string;
-  afterRemove(c, a, 1, set);
+  if (set.size > 0) c.db.objectChanged(foundHandle);
+  notify(c, NOTIFY_SET, "spop", a.argBuf, a.starts[1], a.ends[1]);
   r.bulkString(m);
+  if (set.size === 0) {
+    c.db.delete(a.argBuf, a.starts[1], a.ends[1]);
+    notify(c, NOTIFY_GENERIC, "del", a.argBuf, a.starts[1], a.ends[1]);
+  }
 }
 
 function spopCount(c: Client, a: Args): void {
@@ -295,9 +312,11 @@ function spopCount(c: Client, a: Args): void {
     r.setHeader(0);
     return;
   }
+  notify(c, NOTIFY_SET, "spop", a.argBuf, a.starts[1], a.ends[1]);
   if (count >= set.size) {
     replyMembers(c, set.members(), true);
     c.db.delete(a.argBuf, a.starts[1], a.ends[1]);
+    notify(c, NOTIFY_GENERIC, "del", a.argBuf, a.starts[1], a.ends[1]);
     return;
   }
   const popped = set.popRandomMany(count);
@@ -377,12 +396,17 @@ function smove(c: Client, a: Args): void {
     c.reply.integer(0);
     return;
   }
-  if (src.size === 0) db.delete(kb, a.starts[1], a.ends[1]);
-  else db.objectChanged(db.lookup(kb, a.starts[1], a.ends[1], false));
+  notify(c, NOTIFY_SET, "srem", kb, a.starts[1], a.ends[1]);
+  if (src.size === 0) {
+    db.delete(kb, a.starts[1], a.ends[1]);
+    notify(c, NOTIFY_GENERIC, "del", kb, a.starts[1], a.ends[1]);
+  } else db.objectChanged(db.lookup(kb, a.starts[1], a.ends[1], false));
   if (dst === null) {
-    db.setObject(kb, a.starts[2], a.ends[2], T_SET, new SetValue([member]));
+    createSet(c, a, 2, new SetValue([member]));
+    notify(c, NOTIFY_SET, "sadd", kb, a.starts[2], a.ends[2]);
   } else if (dst.add(member)) {
     db.objectChanged(db.lookup(kb, a.starts[2], a.ends[2], false));
+    notify(c, NOTIFY_SET, "sadd", kb, a.starts[2], a.ends[2]);
   }
   c.reply.integer(1);
 }
@@ -452,13 +476,28 @@ function unionOrDiff(diff: boolean): SetValue {
   return out;
 }
 
-/** Replaces key argument 1 with the members (deletes it when there are none); replies the count. */
-function store(c: Client, a: Args, result: SetValue): void {
+/**
+ * Replaces key argument 1 with the members (deletes it when there are none); replies the count.
+ * Fires "new" and `event` for a stored result, "del" for a destination deleted: after the reply,
+ * or before it (`delFirst`) where Redis returns early (SINTERSTORE with a missing operand).
+ */
+function store(c: Client, a: Args, result: SetValue, event: string, delFirst = false): void {
   const db = c.db;
-  db.delete(a.argBuf, a.starts[1], a.ends[1]);
-  if (result.size > 0) db.setObject(a.argBuf, a.starts[1], a.ends[1], T_SET, result);
+  const kb = a.argBuf;
+  const ks = a.starts[1];
+  const ke = a.ends[1];
   operands.length = 0;
+  const existed = db.delete(kb, ks, ke);
+  if (result.size === 0) {
+    if (existed && delFirst) notify(c, NOTIFY_GENERIC, "del", kb, ks, ke);
+    c.reply.integer(0);
+    if (existed && !delFirst) notify(c, NOTIFY_GENERIC, "del", kb, ks, ke);
+    return;
+  }
+  db.setObject(kb, ks, ke, T_SET, result);
+  if (!existed) notify(c, NOTIFY_NEW, "new", kb, ks, ke);
   c.reply.integer(result.size);
+  notify(c, NOTIFY_SET, event, kb, ks, ke);
 }
 
 function sinter(c: Client, a: Args): void {
@@ -470,7 +509,8 @@ function sinter(c: Client, a: Args): void {
 
 function sinterstore(c: Client, a: Args): void {
   if (!readOperands(c, a, 2, a.argc)) return;
-  store(c, a, new SetValue(intersect(0)));
+  const missing = operands.includes(null);
+  store(c, a, new SetValue(intersect(0)), "sinterstore", missing);
 }
 
 function sunion(c: Client, a: Args): void {
@@ -482,7 +522,7 @@ function sunion(c: Client, a: Args): void {
 
 function sunionstore(c: Client, a: Args): void {
   if (!readOperands(c, a, 2, a.argc)) return;
-  store(c, a, unionOrDiff(false));
+  store(c, a, unionOrDiff(false), "sunionstore");
 }
 
 function sdiff(c: Client, a: Args): void {
@@ -494,7 +534,7 @@ function sdiff(c: Client, a: Args): void {
 
 function sdiffstore(c: Client, a: Args): void {
   if (!readOperands(c, a, 2, a.argc)) return;
-  store(c, a, unionOrDiff(true));
+  store(c, a, unionOrDiff(true), "sdiffstore");
 }
 
 function sintercard(c: Client, a: Args): void {

@@ -34,25 +34,30 @@ import {
   errArity,
   KEY1,
 } from "../command.js";
+import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING, notify, notifyingNew, notifyMiss } from "../notify.js";
 
 const ERR_TOO_BIG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 const ERR_OFFSET = "ERR offset is out of range";
 
-/** Writes the string value of key argument `i` as a bulk reply (nil when absent); false on WRONGTYPE. */
-export function replyStringValue(c: Client, a: Args, i: number): boolean {
+/**
+ * Writes the string value of key argument `i` as a bulk reply (nil when absent). Returns the key's
+ * handle, 0 when absent, -1 after replying WRONGTYPE.
+ */
+export function replyStringValue(c: Client, a: Args, i: number): number {
   const db = c.db;
   const h = db.lookupRead(a.argBuf, a.starts[i], a.ends[i], !c.noTouch);
   if (h === 0) {
+    notifyMiss(c, a.argBuf, a.starts[i], a.ends[i]);
     c.reply.nullBulk();
-    return true;
+    return 0;
   }
   if (db.type(h) !== T_STRING) {
     c.reply.error(ERR_WRONGTYPE);
-    return false;
+    return -1;
   }
   db.decode(h);
   c.reply.bulk(db.vbuf, db.vstart, db.vend);
-  return true;
+  return h;
 }
 
 function get(c: Client, a: Args): void {
@@ -169,32 +174,29 @@ function setGeneric(c: Client, a: Args, vi: number, flags: number, expireAt: num
   const kb = a.argBuf;
   const ks = a.starts[1];
   const ke = a.ends[1];
+  // Whether the key exists; only looked up when an option or a "new" event needs it.
+  let h = 1;
   if ((flags & (NX | XX | GET)) !== 0) {
-    let h: number;
     if ((flags & GET) !== 0) {
-      h = db.lookupRead(kb, ks, ke, !c.noTouch);
-      if (h === 0) c.reply.nullBulk();
-      else if (db.type(h) !== T_STRING) {
-        c.reply.error(ERR_WRONGTYPE);
-        return;
-      } else {
-        db.decode(h);
-        c.reply.bulk(db.vbuf, db.vstart, db.vend);
-      }
+      h = replyStringValue(c, a, 1);
+      if (h < 0) return;
     } else h = db.lookup(kb, ks, ke, !c.noTouch);
     if (((flags & NX) !== 0 && h !== 0) || ((flags & XX) !== 0 && h === 0)) {
       if (replyInt) c.reply.integer(0);
       else if ((flags & GET) === 0) c.reply.nullBulk();
       return;
     }
-  }
+  } else if (notifyingNew(c)) h = db.lookup(kb, ks, ke, false);
   db.setString(kb, ks, ke, kb, a.starts[vi], a.ends[vi], expireAt, (flags & KEEPTTL) !== 0);
+  if (h === 0) notify(c, NOTIFY_NEW, "new", kb, ks, ke);
+  notify(c, NOTIFY_STRING, "set", kb, ks, ke);
+  if (expireAt > 0) notify(c, NOTIFY_GENERIC, "expire", kb, ks, ke);
   if (replyInt) c.reply.integer(1);
   else if ((flags & GET) === 0) c.reply.ok();
 }
 
 function set(c: Client, a: Args): void {
-  if (a.argc === 3) {
+  if (a.argc === 3 && c.server.config.notifyFlags === 0) {
     c.db.setString(a.argBuf, a.starts[1], a.ends[1], a.argBuf, a.starts[2], a.ends[2]);
     c.reply.ok();
     return;
@@ -224,24 +226,18 @@ function psetex(c: Client, a: Args): void {
 }
 
 function getset(c: Client, a: Args): void {
-  if (!replyStringValue(c, a, 1)) return;
-  c.db.setString(a.argBuf, a.starts[1], a.ends[1], a.argBuf, a.starts[2], a.ends[2]);
+  const h = replyStringValue(c, a, 1);
+  if (h < 0) return;
+  const kb = a.argBuf;
+  c.db.setString(kb, a.starts[1], a.ends[1], kb, a.starts[2], a.ends[2]);
+  if (h === 0) notify(c, NOTIFY_NEW, "new", kb, a.starts[1], a.ends[1]);
+  notify(c, NOTIFY_STRING, "set", kb, a.starts[1], a.ends[1]);
 }
 
 function getdel(c: Client, a: Args): void {
-  const db = c.db;
-  const h = db.lookupRead(a.argBuf, a.starts[1], a.ends[1], !c.noTouch);
-  if (h === 0) {
-    c.reply.nullBulk();
-    return;
-  }
-  if (db.type(h) !== T_STRING) {
-    c.reply.error(ERR_WRONGTYPE);
-    return;
-  }
-  db.decode(h);
-  c.reply.bulk(db.vbuf, db.vstart, db.vend);
-  db.delete(a.argBuf, a.starts[1], a.ends[1]);
+  if (replyStringValue(c, a, 1) <= 0) return;
+  c.db.delete(a.argBuf, a.starts[1], a.ends[1]);
+  notify(c, NOTIFY_GENERIC, "del", a.argBuf, a.starts[1], a.ends[1]);
 }
 
 function getex(c: Client, a: Args): void {
@@ -253,6 +249,7 @@ function getex(c: Client, a: Args): void {
   const ke = a.ends[1];
   const h = db.lookupRead(kb, ks, ke, !c.noTouch);
   if (h === 0) {
+    notifyMiss(c, kb, ks, ke);
     c.reply.nullBulk();
     return;
   }
@@ -267,9 +264,16 @@ function getex(c: Client, a: Args): void {
   }
   db.decode(h);
   c.reply.bulk(db.vbuf, db.vstart, db.vend);
-  if ((flags & (EXAT | PXAT)) !== 0 && at <= c.server.store.now) db.delete(kb, ks, ke);
-  else if (at > 0) db.setExpire(h, at);
-  else if ((flags & PERSIST) !== 0 && db.expireAt(h) >= 0) db.setExpire(h, 0);
+  if ((flags & (EXAT | PXAT)) !== 0 && at <= c.server.store.now) {
+    db.delete(kb, ks, ke);
+    notify(c, NOTIFY_GENERIC, "del", kb, ks, ke);
+  } else if (at > 0) {
+    db.setExpire(h, at);
+    notify(c, NOTIFY_GENERIC, "expire", kb, ks, ke);
+  } else if ((flags & PERSIST) !== 0 && db.expireAt(h) >= 0) {
+    db.setExpire(h, 0);
+    notify(c, NOTIFY_GENERIC, "persist", kb, ks, ke);
+  }
 }
 
 // ---- many keys ----
@@ -282,6 +286,7 @@ function mget(c: Client, a: Args): void {
   r.arrayHeader(a.argc - 1);
   for (let i = 1; i < a.argc; i++) {
     const h = db.lookupRead(kb, a.starts[i], a.ends[i], touch);
+    if (h === 0) notifyMiss(c, kb, a.starts[i], a.ends[i]);
     if (h === 0 || db.type(h) !== T_STRING) r.nullBulk();
     else {
       db.decode(h);
@@ -297,8 +302,25 @@ function mset(c: Client, a: Args): void {
   }
   const db = c.db;
   const b = a.argBuf;
-  for (let i = 1; i < a.argc; i += 2) db.setString(b, a.starts[i], a.ends[i], b, a.starts[i + 1], a.ends[i + 1]);
+  if (c.server.config.notifyFlags === 0) {
+    for (let i = 1; i < a.argc; i += 2) db.setString(b, a.starts[i], a.ends[i], b, a.starts[i + 1], a.ends[i + 1]);
+  } else setPairsNotifying(c, a);
   c.reply.ok();
+}
+
+/** MSET's and MSETNX's writes when notifications are on: "new" and "set" for each key in turn. */
+function setPairsNotifying(c: Client, a: Args): void {
+  const db = c.db;
+  const b = a.argBuf;
+  const withNew = notifyingNew(c);
+  for (let i = 1; i < a.argc; i += 2) {
+    const ks = a.starts[i];
+    const ke = a.ends[i];
+    const fresh = withNew && db.lookup(b, ks, ke, false) === 0;
+    db.setString(b, ks, ke, b, a.starts[i + 1], a.ends[i + 1]);
+    if (fresh) notify(c, NOTIFY_NEW, "new", b, ks, ke);
+    notify(c, NOTIFY_STRING, "set", b, ks, ke);
+  }
 }
 
 function msetnx(c: Client, a: Args): void {
@@ -314,7 +336,9 @@ function msetnx(c: Client, a: Args): void {
       return;
     }
   }
-  for (let i = 1; i < a.argc; i += 2) db.setString(b, a.starts[i], a.ends[i], b, a.starts[i + 1], a.ends[i + 1]);
+  if (c.server.config.notifyFlags === 0) {
+    for (let i = 1; i < a.argc; i += 2) db.setString(b, a.starts[i], a.ends[i], b, a.starts[i + 1], a.ends[i + 1]);
+  } else setPairsNotifying(c, a);
   c.reply.integer(1);
 }
 
@@ -330,6 +354,8 @@ function append(c: Client, a: Args): void {
   const h = db.lookup(kb, ks, ke, !c.noTouch);
   if (h === 0) {
     db.setString(kb, ks, ke, kb, as, ae);
+    notify(c, NOTIFY_NEW, "new", kb, ks, ke);
+    notify(c, NOTIFY_STRING, "append", kb, ks, ke);
     c.reply.integer(ae - as);
     return;
   }
@@ -346,6 +372,7 @@ function append(c: Client, a: Args): void {
   }
   db.resizeString(kb, ks, ke, total);
   db.vbuf.set(kb.subarray(as, ae), db.vstart + oldLen);
+  notify(c, NOTIFY_STRING, "append", kb, ks, ke);
   c.reply.integer(total);
 }
 
@@ -353,6 +380,7 @@ function strlen(c: Client, a: Args): void {
   const db = c.db;
   const h = db.lookupRead(a.argBuf, a.starts[1], a.ends[1], !c.noTouch);
   if (h === 0) {
+    notifyMiss(c, a.argBuf, a.starts[1], a.ends[1]);
     c.reply.integer(0);
     return;
   }
@@ -378,6 +406,7 @@ function getrange(c: Client, a: Args): void {
   const db = c.db;
   const h = db.lookupRead(a.argBuf, a.starts[1], a.ends[1], !c.noTouch);
   if (h === 0) {
+    notifyMiss(c, a.argBuf, a.starts[1], a.ends[1]);
     c.reply.bulkString("");
     return;
   }
@@ -445,6 +474,8 @@ function setrange(c: Client, a: Args): void {
   if (offset > oldLen) out.fill(0, p + oldLen, p + offset);
   out.set(kb.subarray(vs, vs + vlen), p + offset);
   if (h !== 0 && total === oldLen) c.server.store.modified(db.id, kb, ks, ke);
+  if (h === 0) notify(c, NOTIFY_NEW, "new", kb, ks, ke);
+  notify(c, NOTIFY_STRING, "setrange", kb, ks, ke);
   c.reply.integer(total);
 }
 
@@ -516,12 +547,11 @@ function incrDecr(c: Client, a: Args, incr: Int64): void {
       db.reserveString(kb, ks, ke, len, 0, true);
       writeDecimal(db.vbuf, db.vstart, next, len);
     }
-    c.reply.integer(next);
-    return;
-  }
-  const text = next.toString();
-  storeText(db, kb, ks, ke, text);
-  c.reply.integerBig(next);
+  } else storeText(db, kb, ks, ke, next.toString());
+  if (h === 0) notify(c, NOTIFY_NEW, "new", kb, ks, ke);
+  notify(c, NOTIFY_STRING, "incrby", kb, ks, ke);
+  if (typeof next === "number") c.reply.integer(next);
+  else c.reply.integerBig(next);
 }
 
 /** Stores a latin1 string as the key's value, keeping its TTL. */
@@ -578,6 +608,8 @@ function incrbyfloat(c: Client, a: Args): void {
     return;
   }
   storeText(db, kb, ks, ke, r.value);
+  if (h === 0) notify(c, NOTIFY_NEW, "new", kb, ks, ke);
+  notify(c, NOTIFY_STRING, "incrbyfloat", kb, ks, ke);
   c.reply.bulkString(r.value);
 }
 
@@ -587,7 +619,9 @@ function lcs(c: Client, a: Args): void {
   const db = c.db;
   const touch = !c.noTouch;
   const ha = db.lookupRead(a.argBuf, a.starts[1], a.ends[1], touch);
+  if (ha === 0) notifyMiss(c, a.argBuf, a.starts[1], a.ends[1]);
   const hb = db.lookupRead(a.argBuf, a.starts[2], a.ends[2], touch);
+  if (hb === 0) notifyMiss(c, a.argBuf, a.starts[2], a.ends[2]);
   if ((ha !== 0 && db.type(ha) !== T_STRING) || (hb !== 0 && db.type(hb) !== T_STRING)) {
     c.reply.error("ERR The specified keys must contain string values");
     return;

@@ -37,6 +37,7 @@ import {
   findCollection,
   KEY1,
 } from "../command.js";
+import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET, notify, notifyMiss } from "../notify.js";
 import type { ReplyWriter } from "../reply.js";
 import {
   blockKeys,
@@ -111,6 +112,7 @@ let foundHandle = 0;
 function findZset(c: Client, buf: Uint8Array, start: number, end: number, read: boolean): SortedSet | null | undefined {
   const z = findCollection<SortedSet>(c, buf, start, end, T_ZSET, read);
   if (z) foundHandle = collectionHandle;
+  else if (z === null && read) notifyMiss(c, buf, start, end);
   return z;
 }
 
@@ -118,10 +120,15 @@ function zsetArg(c: Client, a: Args, i: number, read: boolean): SortedSet | null
   return findZset(c, a.argBuf, a.starts[i], a.ends[i], read);
 }
 
-/** After changing the set found last: deletes the key when the set is empty, else accounts. */
-function zsetChanged(c: Client, z: SortedSet, buf: Uint8Array, start: number, end: number): void {
+/**
+ * After changing the set found last: fires `event` (unless null), deletes the key when the set is
+ * empty (firing "del"), else accounts.
+ */
+function zsetChanged(c: Client, z: SortedSet, buf: Uint8Array, start: number, end: number, event: string | null): void {
   if (z.size === 0) c.db.delete(buf, start, end);
   else c.db.objectChanged(foundHandle);
+  if (event !== null) notify(c, NOTIFY_ZSET, event, buf, start, end);
+  if (z.size === 0) notify(c, NOTIFY_GENERIC, "del", buf, start, end);
 }
 
 // ---- emitting entries (module state, so range replies allocate no closures) ----
@@ -246,6 +253,7 @@ function zaddGeneric(c: Client, a: Args, flags: number): void {
   }
   if (found === null) {
     if (z.size > 0) c.db.setObject(buf, ks, ke, T_ZSET, z);
+    notify(c, NOTIFY_NEW, "new", buf, ks, ke);
   } else if (added + updated > 0) c.db.objectChanged(h);
   if (added > 0) signalReady(c, buf, ks, ke);
   if (nan) c.reply.error("ERR resulting score is not a number (NaN)");
@@ -253,6 +261,7 @@ function zaddGeneric(c: Client, a: Args, flags: number): void {
     if (processed > 0) c.reply.double(newScore);
     else c.reply.nullBulk();
   } else c.reply.integer((flags & F_CH) !== 0 ? added + updated : added);
+  if (added + updated > 0) notify(c, NOTIFY_ZSET, incr ? "zincr" : "zadd", buf, ks, ke);
 }
 
 function zadd(c: Client, a: Args): void {
@@ -279,7 +288,7 @@ function zrem(c: Client, a: Args): void {
       if (z.size === 0) break;
     }
   }
-  if (removed > 0) zsetChanged(c, z, a.argBuf, a.starts[1], a.ends[1]);
+  if (removed > 0) zsetChanged(c, z, a.argBuf, a.starts[1], a.ends[1], "zrem");
   c.reply.integer(removed);
 }
 
@@ -491,8 +500,9 @@ function storeRange(c: Client, a: Args, z: SortedSet | null, first: number, n: n
   const ds = a.starts[1];
   const de = a.ends[1];
   if (z === null || n === 0) {
-    c.db.delete(buf, ds, de);
+    const existed = c.db.delete(buf, ds, de);
     c.reply.integer(0);
+    if (existed) notify(c, NOTIFY_GENERIC, "del", buf, ds, de);
     return;
   }
   readLimits(c);
@@ -500,10 +510,12 @@ function storeRange(c: Client, a: Args, z: SortedSet | null, first: number, n: n
   collectInto = dst;
   z.rangeByRank(first, first + n - 1, false, collectEntry);
   collectInto = EMPTY_ZSET;
-  c.db.delete(buf, ds, de);
+  const existed = c.db.delete(buf, ds, de);
   c.db.setObject(buf, ds, de, T_ZSET, dst);
+  if (!existed) notify(c, NOTIFY_NEW, "new", buf, ds, de);
   signalReady(c, buf, ds, de);
   c.reply.integer(dst.size);
+  notify(c, NOTIFY_ZSET, "zrangestore", buf, ds, de);
 }
 
 const EMPTY_ZSET = collectInto;
@@ -561,9 +573,11 @@ function zremrangeGeneric(c: Client, a: Args, type: number): void {
     if (r !== null) removed = z.deleteRangeByRank(r[0], r[1]);
   } else if (scoreRange !== null) removed = z.deleteRangeByScore(scoreRange);
   else removed = z.deleteRangeByLex(lexRange as LexRange);
-  if (removed > 0) zsetChanged(c, z, a.argBuf, a.starts[1], a.ends[1]);
+  if (removed > 0) zsetChanged(c, z, a.argBuf, a.starts[1], a.ends[1], REMRANGE_EVENTS[type]);
   c.reply.integer(removed);
 }
+
+const REMRANGE_EVENTS = ["zremrangebyrank", "zremrangebyscore", "zremrangebylex"];
 
 function zremrangebyrank(c: Client, a: Args): void {
   zremrangeGeneric(c, a, BY_RANK);
@@ -606,11 +620,13 @@ function popEntries(
   }
   for (let k = 0; k < n; k++) {
     const e = (max ? z.popMax() : z.popMin()) as { member: string; score: number };
+    // Redis fires the event after the first pop, before that element's reply.
+    if (k === 0) notify(c, NOTIFY_ZSET, max ? "zpopmax" : "zpopmin", kb, ks, ke);
     if (nested) r.arrayHeader(2);
     r.bulkString(e.member);
     r.double(e.score);
   }
-  zsetChanged(c, z, kb, ks, ke);
+  zsetChanged(c, z, kb, ks, ke, null);
 }
 
 /** ZPOP over key arguments first..last: the first existing key is popped. */
