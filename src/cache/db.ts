@@ -113,7 +113,7 @@ export class Db {
     const off = this.slab.offset(h);
     if (
       (this.slab.page(h)[off + 1] & F_TTL) !== 0 &&
-      this.slab.view(h).getFloat64(off + HEADER, true) <= this.store.now
+      this.slab.view(h).getFloat64(off + HEADER, true) < this.store.now
     ) {
       this.expireNow(h, buf, start, end);
       return 0;
@@ -436,7 +436,8 @@ export class Db {
   private liveOrExpire(h: number): boolean {
     const off = this.slab.offset(h);
     const page = this.slab.page(h);
-    if ((page[off + 1] & F_TTL) === 0 || this.slab.view(h).getFloat64(off + HEADER, true) > this.store.now) return true;
+    if ((page[off + 1] & F_TTL) === 0 || this.slab.view(h).getFloat64(off + HEADER, true) >= this.store.now)
+      return true;
     this.decode(h);
     this.expireNow(h, this.kbuf, this.kstart, this.kend);
     return false;
@@ -469,7 +470,7 @@ export class Db {
     let n = 0;
     const now = this.store.now;
     let checks = 0;
-    while (this.heapN > 0 && this.heapT[0] <= now) {
+    while (this.heapN > 0 && this.heapT[0] < now) {
       const t = this.heapT[0];
       const h = this.heapH[0];
       this.heapPop();

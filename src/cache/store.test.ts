@@ -212,3 +212,19 @@ test("randomHandle: every key equally likely, even one after a long run of empty
   // Uniform: about draws / live = under 2 hits expected; the forward scan gave about 45% of draws.
   assert.ok(hits < 30, `the key after the empty run was drawn ${hits} times in ${draws} (${live} keys)`);
 });
+
+test("expiry: a key is alive through its expiry millisecond and gone after it, as in Redis (now > when)", () => {
+  const store = new CacheStore();
+  const db = store.dbs[0];
+  store.now = 1_000_000;
+  set(db, "k", "v", 1_000_000);
+  db.activeExpire(performance.now() + 5);
+  assert.equal(get(db, "k"), "v", "at the expiry time itself");
+  store.now = 1_000_001;
+  db.activeExpire(performance.now() + 5);
+  assert.equal(db.size, 0, "the active cycle reclaims it one millisecond later");
+  set(db, "k2", "v", 1_000_001);
+  assert.equal(get(db, "k2"), "v");
+  store.now = 1_000_002;
+  assert.equal(get(db, "k2"), null, "a lookup expires it");
+});

@@ -305,7 +305,7 @@ const found: number[] = [];
 /** Whether key h has an expiry time that has passed (it is still in the index until touched). */
 function expired(db: Db, h: number, now: number): boolean {
   const at = db.expireAt(h);
-  return at >= 0 && at <= now;
+  return at >= 0 && at < now;
 }
 
 function keys(c: Client, a: Args): void {
