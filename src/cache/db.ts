@@ -681,15 +681,48 @@ export class Db {
   /** Removes the entry found last by find(), freeing its block. */
   private removeFound(h: number): void {
     const t = this.lastTable;
-    t.tags[this.lastSlot] = 1;
+    if (t === this.main) this.shiftBack(t, this.lastSlot);
+    else {
+      // The old table mid-rehash keeps tombstones: a shift could move an entry below rehashPos.
+      t.tags[this.lastSlot] = 1;
+      t.tombs++;
+    }
     t.used--;
-    t.tombs++;
     this.size--;
     if ((this.slab.page(h)[this.slab.offset(h) + 1] & F_TTL) !== 0) this.volatileCount--;
     this.freeBlock(h);
     if (t === this.main && this.old === null && t.size > MIN_SIZE && t.used * 8 < t.size) {
       this.resize(tableSizeFor(t.used));
     }
+  }
+
+  /**
+   * Deletion without a tombstone (linear probing's backward shift): each later entry of the run moves
+   * back into the hole unless that would put it before its home slot. Tombstones would pile up under
+   * steady churn (eviction deletes as fast as writes insert) until the table had to be rebuilt at the
+   * same size, a second table's worth of memory at once. SCAN and lookups go by home slot, and an
+   * entry stays between its home and the run's end, so both are unaffected.
+   */
+  private shiftBack(t: IndexTable, hole: number): void {
+    const mask = t.mask;
+    const tags = t.tags;
+    const handles = t.handles;
+    let i = hole;
+    let j = hole;
+    for (;;) {
+      j = (j + 1) & mask;
+      const g = tags[j];
+      if (g === 0) break;
+      this.decode(handles[j]);
+      const home = hash32(this.kbuf, this.kstart, this.kend, SEED) & mask;
+      // The entry at j stays when its home lies cyclically in (i, j].
+      if (i <= j ? home > i && home <= j : home > i || home <= j) continue;
+      tags[i] = g;
+      handles[i] = handles[j];
+      i = j;
+    }
+    tags[i] = 0;
+    handles[i] = 0;
   }
 
   private freeBlock(h: number): void {

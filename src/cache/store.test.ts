@@ -196,14 +196,33 @@ test("randomHandle: every key equally likely, even one after a long run of empty
   for (let i = 0; i < 40_000; i++) set(db, `k:${i}`, "v");
   const main = (db as unknown as { main: { size: number; tags: Uint8Array; handles: Uint32Array } }).main;
   const cut = Math.floor(main.size * 0.45);
-  let lone = -1;
-  for (let i = cut - 1; i >= 0 && lone < 0; i--) if (main.tags[i] >= 2) lone = i;
   const victims: string[] = [];
-  for (let i = 0; i < cut; i++) if (main.tags[i] >= 2 && i !== lone) victims.push(db.keyString(main.handles[i]));
+  let kept = false;
+  for (let i = cut - 1; i >= 0; i--) {
+    if (main.tags[i] < 2) continue;
+    if (!kept)
+      kept = true; // the last key below the cut stays
+    else victims.push(db.keyString(main.handles[i]));
+  }
   const size = main.size;
   for (const k of victims) assert.ok(del(db, k));
   assert.equal((db as unknown as { main: { size: number } }).main.size, size, "no shrink in between");
-  const loneHandle = main.handles[lone];
+  // The key that ends the longest run of empty slots.
+  let best = 0;
+  let loneHandle = 0;
+  let run = 0;
+  for (let i = 0; i < 2 * size; i++) {
+    const j = i % size;
+    if (main.tags[j] < 2) run++;
+    else {
+      if (run > best && i >= size) {
+        best = run;
+        loneHandle = main.handles[j];
+      }
+      run = 0;
+    }
+  }
+  assert.ok(best > size / 4, `a long empty run (${best} of ${size} slots)`);
   const live = db.size;
   assert.ok(live > 8_000);
   let hits = 0;
@@ -227,4 +246,24 @@ test("expiry: a key is alive through its expiry millisecond and gone after it, a
   assert.equal(get(db, "k2"), "v");
   store.now = 1_000_002;
   assert.equal(get(db, "k2"), null, "a lookup expires it");
+});
+
+test("index: deletes leave no tombstones, so steady churn never rebuilds the table", () => {
+  const store = new CacheStore();
+  const db = store.dbs[0];
+  type Table = { size: number; used: number; tombs: number };
+  const internals = db as unknown as { main: Table; old: Table | null };
+  for (let i = 0; i < 10_000; i++) set(db, `k:${i}`, "v");
+  while (internals.old !== null) db.rehashStep(1024);
+  const table = internals.main;
+  for (let i = 10_000; i < 200_000; i++) {
+    assert.ok(del(db, `k:${i - 10_000}`));
+    set(db, `k:${i}`, "v");
+  }
+  assert.equal(internals.main, table, "the same table throughout");
+  assert.equal(table.tombs, 0);
+  assert.equal(table.used, 10_000);
+  for (let i = 190_000; i < 200_000; i += 97) assert.equal(get(db, `k:${i}`), "v");
+  for (let i = 0; i < 190_000; i += 97) assert.equal(get(db, `k:${i}`), null);
+  assert.equal(scanAll(db, 100).length, 10_000, "SCAN sees every key once");
 });
