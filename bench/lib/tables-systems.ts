@@ -80,9 +80,11 @@ export function makeGrants(n: number): Grant[] {
 // Shale:
 // - writePack: a new store in `dir` (durability none: the pack is the durable result, as baton's Pebble path commits
 //   with NoSync and syncs once at the end; the catalog entry and row count are unsynced writes), the grants
-//   bulk-loaded into an empty table (records plus both indexes encoded once, index runs sorted and segment files
-//   written on worker threads, every file fdatasync'd, installed in one atomic step), then `pack` copies the
-//   segments into one file (temporary file, fdatasync, rename, directory fsync) and the store is closed.
+//   bulk-loaded into an empty table (one pass over the grants per run: each index run is sorted on a worker thread
+//   while the next pass encodes, and its segment files are written as soon as it is sorted; the records go to the
+//   workers in pieces while their pass goes on; every file fdatasync'd, all installed in one atomic step), then
+//   `pack` copies the segments into one file (temporary file, fdatasync, rename, directory fsync) and the store is
+//   closed.
 // - readPack: `openPack` (verifies every section checksum), then `query({ limit: pageSize, after: cursor })` on the
 //   primary key until the cursor runs out; each row is a plain object with the six fields.
 

@@ -35,7 +35,7 @@ export async function sortRuns(runs: PackedRun[]): Promise<PackedRun[]> {
     if (run.count < 2) continue;
     if (run.count < INLINE_SORT_MAX) {
       checkRunOffsets(run, i, 0, run.count);
-      out[i] = sortRun(run, true);
+      out[i] = keepFlags(run, sortRun(run, true));
     } else {
       big.push(i);
     }
@@ -47,7 +47,13 @@ export async function sortRuns(runs: PackedRun[]): Promise<PackedRun[]> {
   rank.sort((a, b) => Number(a.sorted) - Number(b.sorted) || b.count - a.count);
   for (const { i } of rank) {
     const run = runs[i];
-    out[i] = pool.sort(toSharedRun(run), i).then((sorted) => sorted ?? run);
+    out[i] = pool.sort(toSharedRun(run), i).then((sorted) => (sorted ? keepFlags(run, sorted) : run));
   }
   return Promise.all(out);
+}
+
+/** The sorted run with the input's flags (`rangeOnly`). */
+function keepFlags(input: PackedRun, sorted: PackedRun): PackedRun {
+  if (input.rangeOnly) sorted.rangeOnly = true;
+  return sorted;
 }

@@ -334,3 +334,43 @@ test("a crash at every call of ingestRuns leaves it all or nothing; an acknowled
     }
   }
 });
+
+for (const setup of SETUPS) {
+  test(`ingestRuns takes runs as promises, writes each as it arrives, installs all or nothing (${setup.name})`, async () => {
+    const { dir, fs, cleanup } = setup.make();
+    try {
+      const db = await open(dir, optionsFor(fs, { targetFileSize: 64 << 10 }));
+      const later = <T>(v: T, ms: number) => new Promise<T>((r) => setTimeout(() => r(v), ms));
+      const a = sortedPairs("a", 3000);
+      const b = sortedPairs("b", 3000);
+      const c = sortedPairs("c", 10);
+      // Out of key order in time: the last run arrives first.
+      const result = await db.ingestRuns([later(packRun(a), 30), packRun(b), later(packRun(c), 1)]);
+      assert.equal(result.entries, 6010);
+      assert.deepEqual(
+        contents(db),
+        [...a, ...b, ...c].map(([k, v]) => [dec(k), dec(v)]),
+      );
+      const files = sstFiles(fs, dir);
+      // A rejected promise, or runs that overlap: nothing is installed, and their files are removed.
+      const boom = new Error("encoding failed");
+      await assert.rejects(
+        db.ingestRuns([
+          packRun(sortedPairs("d", 2000)),
+          new Promise<PackedRun>((_, reject) => setTimeout(() => reject(boom), 5)),
+        ]),
+        boom,
+      );
+      await assert.rejects(
+        db.ingestRuns([later(packRun(sortedPairs("e", 100)), 5), packRun(sortedPairs("e", 100, 50))]),
+        InvalidArgumentError,
+      );
+      await assert.rejects(db.ingestRuns([Promise.resolve(packRun([b[2], b[1]]))]), InvalidArgumentError);
+      assert.deepEqual(sstFiles(fs, dir), files);
+      assert.equal(contents(db).length, 6010);
+      await db.close();
+    } finally {
+      cleanup();
+    }
+  });
+}

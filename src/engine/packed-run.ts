@@ -17,6 +17,20 @@ export interface PackedRun {
   values?: Uint8Array;
   valueOffsets?: Uint32Array;
   count: number;
+  /**
+   * The keys are only ever read by range scans, never looked up one by one (a table's secondary
+   * index entries, say): `Store.ingestRuns` writes the run's files without a bloom filter, which
+   * would cost time to build and bytes to store and never be asked.
+   */
+  rangeOnly?: boolean;
+  /**
+   * A hint for sorting (length `count`): key i is a prefix, its first `prefixEnds[i]` bytes, then a
+   * suffix, and entries with equal prefixes probably already come in the order of their suffixes
+   * (a secondary index's entries end with the primary key; rows loaded in primary key order give
+   * exactly this). `sortRuns` then groups equal prefixes instead of comparing whole keys, and sorts
+   * the usual way when the hint does not hold. The sorted run does not carry it.
+   */
+  prefixEnds?: Uint32Array;
 }
 
 export interface PackedRunBuilderOptions {
@@ -284,6 +298,11 @@ export function checkRunShape(run: PackedRun, index: number): void {
     throw bad(`keyOffsets has ${keyOffsets.length} offsets; count ${count} needs ${count + 1}`);
   if (keyOffsets[count] > keys.length)
     throw bad(`keyOffsets[${count}] = ${keyOffsets[count]} is past the key arena (${keys.length} bytes)`);
+  if (run.prefixEnds !== undefined) {
+    if (!(run.prefixEnds instanceof Uint32Array)) throw bad("prefixEnds must be a Uint32Array");
+    if (run.prefixEnds.length < count)
+      throw bad(`prefixEnds has ${run.prefixEnds.length} entries; count ${count} needs ${count}`);
+  }
   if ((values === undefined) !== (valueOffsets === undefined))
     throw bad("values and valueOffsets must be given together");
   if (values !== undefined && valueOffsets !== undefined) {
@@ -327,7 +346,14 @@ export function checkRunOffsets(run: PackedRun, index: number, start: number, en
  * the bytes the run uses (offsets rebased to 0). Workers then read it without a copy each.
  */
 export function toSharedRun(run: PackedRun): PackedRun {
-  if (isShared(run.keys) && isShared(run.keyOffsets) && isShared(run.values) && isShared(run.valueOffsets)) return run;
+  if (
+    isShared(run.keys) &&
+    isShared(run.keyOffsets) &&
+    isShared(run.values) &&
+    isShared(run.valueOffsets) &&
+    isShared(run.prefixEnds)
+  )
+    return run;
   const n = run.count;
   const rebase = (bytes: Uint8Array, offs: Uint32Array): [Uint8Array, Uint32Array] => {
     const base = offs[0];
@@ -341,6 +367,11 @@ export function toSharedRun(run: PackedRun): PackedRun {
   };
   const [keys, keyOffsets] = rebase(run.keys, run.keyOffsets);
   const out: PackedRun = { keys, keyOffsets, count: n };
+  if (run.rangeOnly) out.rangeOnly = true;
+  if (run.prefixEnds !== undefined) {
+    out.prefixEnds = isShared(run.prefixEnds) ? run.prefixEnds : allocOffsets(n, true);
+    if (out.prefixEnds !== run.prefixEnds) out.prefixEnds.set(run.prefixEnds.subarray(0, n));
+  }
   if (run.values !== undefined && run.valueOffsets !== undefined) {
     const [values, valueOffsets] = rebase(run.values, run.valueOffsets);
     out.values = values;

@@ -93,6 +93,22 @@ function keyOrderError(runIndex: number, entry: number, what: string): InvalidAr
  * last key to the next non-empty run's first key. O(chunks + runs).
  */
 export function checkCuts(runs: PackedRun[], chunks: RunChunk[]): void {
+  checkRunOrder(runs);
+  for (const c of chunks) checkCut(runs[c.runIndex], c);
+}
+
+/** The order check across one chunk's first cut (entry `start` above entry `start - 1`). */
+export function checkCut(run: PackedRun, c: RunChunk): void {
+  if (c.start === 0) return;
+  const ko = run.keyOffsets;
+  const i = c.start;
+  if (compareRange(run.keys, ko[i - 1], ko[i], run.keys, ko[i], ko[i + 1]) >= 0) {
+    throw keyOrderError(c.runIndex, i, `its key is not greater than entry ${i - 1}'s`);
+  }
+}
+
+/** Each non-empty run's last key is below the next non-empty run's first key. */
+export function checkRunOrder(runs: PackedRun[]): void {
   let prev = -1;
   for (let r = 0; r < runs.length; r++) {
     const run = runs[r];
@@ -106,15 +122,6 @@ export function checkCuts(runs: PackedRun[], chunks: RunChunk[]): void {
       }
     }
     prev = r;
-  }
-  for (const c of chunks) {
-    if (c.start === 0) continue;
-    const run = runs[c.runIndex];
-    const ko = run.keyOffsets;
-    const i = c.start;
-    if (compareRange(run.keys, ko[i - 1], ko[i], run.keys, ko[i], ko[i + 1]) >= 0) {
-      throw keyOrderError(c.runIndex, i, `its key is not greater than entry ${i - 1}'s`);
-    }
   }
 }
 

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { compareKeys } from "../format/compare.js";
 import { randomInt, seededRandom } from "../fs/random.js";
 import { type PackedRun, packRun, runKey, runValue } from "./packed-run.js";
-import { firstOutOfOrder, sortedOrder, sortRun } from "./run-sort.js";
+import { firstOutOfOrder, prefixOrder, sortedOrder, sortRun } from "./run-sort.js";
 
 type Pair = [Uint8Array, Uint8Array];
 
@@ -166,4 +166,40 @@ test("sorting works on runs whose arenas are views into larger buffers", () => {
     count: run.count,
   };
   checkSorted(pairs, sortRun(shifted), "shifted views");
+});
+
+test("a run with prefix ends sorts by grouping prefixes when suffixes are in order, and the usual way when not", () => {
+  const rnd = seededRandom(77);
+  const enc = new TextEncoder();
+  // Keys: a prefix drawn from `groups` values (some longer than others), then a suffix.
+  const build = (n: number, groups: number, suffixOf: (i: number) => string, prefixOf = (g: number) => `p${g}|`) => {
+    const pairs: Pair[] = [];
+    const ends = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const prefix = prefixOf(randomInt(rnd, 0, groups - 1));
+      pairs.push([enc.encode(`${prefix}${suffixOf(i)}`), enc.encode(`v${i}`)]);
+      ends[i] = enc.encode(prefix).length;
+    }
+    const run = packRun(pairs);
+    run.prefixEnds = ends;
+    return { pairs, run };
+  };
+  const ordered = (i: number) => String(i).padStart(7, "0");
+  // [label, run, whether grouping applies]
+  const cases: Array<[string, ReturnType<typeof build>, boolean]> = [
+    ["suffixes in order", build(20_000, 300, ordered), true],
+    ["one group", build(5000, 1, ordered), true],
+    ["suffixes out of order", build(20_000, 300, () => String(randomInt(rnd, 0, 999_999)).padStart(7, "0")), false],
+    ["too many groups", build(20_000, 15_000, ordered), false],
+    // "p1" is a proper prefix of "p1x": the two groups' keys would interleave.
+    ["a prefix of another", build(9000, 3, ordered, (g) => ["p1", "p1x", "p2"][g]), false],
+    ["duplicates", build(8000, 50, (i) => String(i >> 2).padStart(7, "0")), true],
+  ];
+  for (const [label, { pairs, run }, groups] of cases) {
+    const order = prefixOrder(run.keys, run.keyOffsets, run.prefixEnds as Uint32Array, run.count);
+    assert.equal(order !== null, groups, `${label}: grouping ${groups ? "applies" : "does not apply"}`);
+    const sorted = sortRun(run, false);
+    checkSorted(pairs, sorted, label);
+    if (sorted !== run) assert.equal(sorted.prefixEnds, undefined, `${label}: a sorted run carries no hint`);
+  }
 });

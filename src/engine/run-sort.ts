@@ -70,8 +70,11 @@ export function sortRun(run: PackedRun, shared = true): PackedRun {
   const { keys, keyOffsets: ko } = run;
   if (firstOutOfOrder(keys, ko, 0, n) < 0) return run;
   const out: PackedRun = { keys: EMPTY, keyOffsets: EMPTY_OFFSETS, count: n };
-  let order: Uint32Array;
-  if (n < RADIX_MIN) {
+  let order: Uint32Array | null = null;
+  if (run.prefixEnds !== undefined && n >= PREFIX_MIN) order = prefixOrder(keys, ko, run.prefixEnds, n);
+  if (order !== null) {
+    [out.keys, out.keyOffsets] = gather(keys, ko, order, n, shared);
+  } else if (n < RADIX_MIN) {
     const sorter = new RunSorter(keys, ko, identity(n));
     sorter.sort(0, n, 0);
     order = sorter.idx;
@@ -87,6 +90,145 @@ export function sortRun(run: PackedRun, shared = true): PackedRun {
 
 const EMPTY = new Uint8Array(0);
 const EMPTY_OFFSETS = new Uint32Array(1);
+
+/** Runs at least this long try `prefixOrder` when they carry prefix ends. */
+const PREFIX_MIN = 4096;
+
+/**
+ * The order that sorts a run whose keys are each a prefix (the first `prefixEnds[i]` bytes) and a
+ * suffix, when entries with equal prefixes already come in the order of their suffixes: a
+ * secondary index run, say, whose keys end with the primary key of rows that arrived in primary
+ * key order. Entries are grouped by prefix through a hash table (each key's prefix read about
+ * twice, front to back, where a comparison sort compares keys that share long prefixes many
+ * times); the groups are sorted by their prefixes; the entries are laid out group by group, each
+ * group in its original order. Returns null when the run does not fit, and the caller sorts it
+ * the usual way: a suffix out of order within a group, more distinct prefixes than a grouping
+ * gains from (an eighth of the entries), or one prefix a proper prefix of another (the two
+ * groups' keys could then interleave).
+ */
+export function prefixOrder(keys: Uint8Array, ko: Uint32Array, prefixEnds: Uint32Array, n: number): Uint32Array | null {
+  const maxGroups = Math.max(1024, n >>> 3);
+  let cap = 4096;
+  let table = new Int32Array(cap); // group id + 1, 0 = empty slot
+  const groupFirst = new Uint32Array(maxGroups); // an entry of the group (its first)
+  const groupLast = new Uint32Array(maxGroups); // the group's latest entry so far
+  const groupSize = new Uint32Array(maxGroups);
+  const groupHash = new Int32Array(maxGroups);
+  const groupOf = new Uint32Array(n);
+  const dv = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
+  let groups = 0;
+  for (let i = 0; i < n; i++) {
+    const s = ko[i];
+    const keyLen = ko[i + 1] - s;
+    const plen = Math.min(prefixEnds[i], keyLen);
+    const pe = s + plen;
+    // FNV-1a over the prefix, four bytes a step.
+    let h = 0x811c9dc5 ^ plen;
+    let p = s;
+    for (; p + 4 <= pe; p += 4) h = Math.imul(h ^ dv.getInt32(p, true), 0x01000193);
+    for (; p < pe; p++) h = Math.imul(h ^ keys[p], 0x01000193);
+    h ^= h >>> 15;
+    let slot = h & (cap - 1);
+    let g = -1;
+    for (;;) {
+      const t = table[slot];
+      if (t === 0) break;
+      const cand = t - 1;
+      if (groupHash[cand] === h) {
+        const r = groupFirst[cand];
+        const rs = ko[r];
+        const rLen = ko[r + 1] - rs;
+        const rp = Math.min(prefixEnds[r], rLen);
+        if (rp === plen) {
+          let j = 0;
+          while (j + 4 <= plen && dv.getInt32(rs + j, true) === dv.getInt32(s + j, true)) j += 4;
+          while (j < plen && keys[rs + j] === keys[s + j]) j++;
+          if (j === plen) {
+            g = cand;
+            break;
+          }
+        }
+      }
+      slot = (slot + 1) & (cap - 1);
+    }
+    if (g >= 0) {
+      // The suffix must not be below the group's last one (equal keys may stay in any order).
+      const l = groupLast[g];
+      const ls = ko[l];
+      const lLen = ko[l + 1] - ls;
+      const lp = ls + Math.min(prefixEnds[l], lLen);
+      if (compareSuffix(keys, lp, ko[l + 1], pe, ko[i + 1]) > 0) return null;
+      groupLast[g] = i;
+      groupSize[g]++;
+    } else {
+      if (groups === maxGroups) return null;
+      g = groups++;
+      groupFirst[g] = groupLast[g] = i;
+      groupSize[g] = 1;
+      groupHash[g] = h;
+      table[slot] = g + 1;
+      if (groups * 2 > cap) {
+        cap *= 2;
+        table = new Int32Array(cap);
+        for (let x = 0; x < groups; x++) {
+          let sl = groupHash[x] & (cap - 1);
+          while (table[sl] !== 0) sl = (sl + 1) & (cap - 1);
+          table[sl] = x + 1;
+        }
+      }
+    }
+    groupOf[i] = g;
+  }
+  // The groups in prefix order: a small run of one prefix per group, sorted.
+  let total = 0;
+  const plens = new Uint32Array(groups);
+  for (let g = 0; g < groups; g++) {
+    const r = groupFirst[g];
+    const rLen = ko[r + 1] - ko[r];
+    plens[g] = Math.min(prefixEnds[r], rLen);
+    total += plens[g];
+  }
+  const pk = new Uint8Array(total);
+  const po = new Uint32Array(groups + 1);
+  for (let g = 0, q = 0; g < groups; g++) {
+    const rs = ko[groupFirst[g]];
+    for (let j = 0; j < plens[g]; j++) pk[q++] = keys[rs + j];
+    po[g + 1] = q;
+  }
+  const rank = sortedOrder(pk, po, groups) ?? identity(groups);
+  // Adjacent prefixes in order: neither may be a proper prefix of the next.
+  for (let k = 1; k < groups; k++) {
+    const a = rank[k - 1];
+    const b = rank[k];
+    const al = po[a + 1] - po[a];
+    if (al < po[b + 1] - po[b]) {
+      let j = 0;
+      while (j < al && pk[po[a] + j] === pk[po[b] + j]) j++;
+      if (j === al) return null;
+    }
+  }
+  // Where each group starts in the output, then every entry in its group's place, in input order.
+  const next = new Uint32Array(groups);
+  for (let k = 0, at = 0; k < groups; k++) {
+    next[rank[k]] = at;
+    at += groupSize[rank[k]];
+  }
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[next[groupOf[i]]++] = i;
+  return order;
+}
+
+/** memcmp order of keys[a, ae) and keys[b, be). */
+function compareSuffix(keys: Uint8Array, a: number, ae: number, b: number, be: number): number {
+  const al = ae - a;
+  const bl = be - b;
+  const m = Math.min(al, bl);
+  for (let j = 0; j < m; j++) {
+    const d = keys[a + j] - keys[b + j];
+    if (d !== 0) return d;
+  }
+  return al - bl;
+}
 
 function identity(n: number): Uint32Array {
   const a = new Uint32Array(n);

@@ -101,6 +101,8 @@ export class StoreIterator implements IterableIterator<Entry> {
     private readonly readSeq: number,
     options: IteratorOptions,
     private readonly release: (self: StoreIterator) => void,
+    /** The internal iterator yields at most one version of each key (a frozen level of single-seq files). */
+    private readonly uniqueKeys = false,
   ) {
     this.bounds = resolveBounds(options);
     this.reverse = options.reverse === true;
@@ -220,6 +222,25 @@ export class StoreIterator implements IterableIterator<Entry> {
     const it = this.it;
     const readSeq = this.readSeq;
     let n = 0;
+    if (this.uniqueKeys) {
+      // No older versions follow a key, so the caller gets the iterator's own view of it.
+      while (it.valid() && this.emitted < this.limit) {
+        const view = it.key();
+        if (this.pastEnd(view)) break;
+        if (it.seq() > readSeq || it.kind() !== KIND_PUT) {
+          it.next();
+          continue;
+        }
+        this.emitted++;
+        n++;
+        const more = fn(view, it.value());
+        it.next();
+        if (more === false) return n;
+      }
+      this.done = true;
+      this.close();
+      return n;
+    }
     let scratch = this.scratch;
     while (it.valid() && this.emitted < this.limit) {
       if (it.seq() > readSeq) {

@@ -40,7 +40,7 @@ import { Memtable } from "./memtable.js";
 import { MergingIterator } from "./merge-iterator.js";
 import { type Durability, type ResolvedOptions, resolveOptions, type StoreOptions } from "./options.js";
 import { checkRunShape, type PackedRun, toSharedRun } from "./packed-run.js";
-import { type ChunkJob, checkCuts, planChunks, writeChunk } from "./run-build.js";
+import { type ChunkJob, checkCut, checkCuts, checkRunOrder, planChunks, writeChunk } from "./run-build.js";
 import {
   type Entry,
   type IteratorOptions,
@@ -164,6 +164,10 @@ class Mutex {
 /** Opens (creating if needed) the store in `dir`. */
 export async function open(dir: string, options: StoreOptions = {}): Promise<Store> {
   return Store.open(dir, options);
+}
+
+function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
+  return x !== null && typeof x === "object" && typeof (x as { then?: unknown }).then === "function";
 }
 
 export class Store {
@@ -1173,23 +1177,122 @@ export class Store {
    * runs are skipped): sort them with `sortRuns` first. A key out of order or repeated is an
    * InvalidArgumentError naming the run and entry, and nothing is installed.
    *
+   * A run marked `rangeOnly` gets files without a bloom filter.
+   *
    * The runs are cut into chunks of at most `targetFileSize` bytes (smaller when that keeps both
    * workers busy), each written as one segment file and fdatasync'd, in parallel on the bulk worker
    * threads when the store is on the real file system (inline on the main thread otherwise). Runs
    * in SharedArrayBuffers are read in place; others are copied into shared memory once. The runs
    * are not modified and may be reused once the promise settles.
+   *
+   * A run may also be given as a promise (a run still being sorted or encoded): the files of each
+   * run are then started as soon as it arrives (each run cut on its own, by size only), and all of them are
+   * installed together once every run is there and written; a promise that rejects fails the
+   * ingest, and nothing is installed.
    */
-  ingestRuns(runs: PackedRun[]): Promise<{ entries: number; files: number; level: number }> {
+  ingestRuns(
+    runs: Array<PackedRun | PromiseLike<PackedRun>>,
+  ): Promise<{ entries: number; files: number; level: number }> {
     try {
       this.checkOpen();
       if (this.bgError) throw this.writeError();
       if (!Array.isArray(runs)) throw new InvalidArgumentError("ingestRuns needs an array of packed runs");
-      for (let i = 0; i < runs.length; i++) checkRunShape(runs[i], i);
+      for (let i = 0; i < runs.length; i++) if (!isPromiseLike(runs[i])) checkRunShape(runs[i] as PackedRun, i);
     } catch (err) {
       return Promise.reject(err);
     }
     const before = this.lastIssued();
-    return this.track(() => this.ingestRunsNow(runs, before));
+    if (runs.some(isPromiseLike)) return this.track(() => this.ingestRunsAsTheyCome(runs, before));
+    return this.track(() => this.ingestRunsNow(runs as PackedRun[], before));
+  }
+
+  /** `ingestRuns` with runs that arrive over time: each run's chunk jobs start when it arrives. */
+  private async ingestRunsAsTheyCome(
+    input: Array<PackedRun | PromiseLike<PackedRun>>,
+    before: Group | null,
+  ): Promise<{ entries: number; files: number; level: number }> {
+    const pool = this.fs instanceof NodeFileSystem ? bulkPool() : null;
+    // Written inline on the main thread, nothing would overlap: take the runs as they are.
+    if (!pool) return this.ingestRunsNow(await Promise.all(input), before);
+    if (!this.bulkLease) this.bulkLease = pool.lease();
+    const segment = this.segmentOptions();
+    const runs: PackedRun[] = new Array(input.length);
+    const numbers: number[] = [];
+    const builds: Promise<FileMeta>[][] = input.map(() => []);
+    let failed = false;
+    const start = (given: PackedRun, i: number) => {
+      if (failed) return;
+      try {
+        startRun(given, i);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    };
+    const startRun = (given: PackedRun, i: number) => {
+      checkRunShape(given, i);
+      const run = toSharedRun(given);
+      runs[i] = run;
+      // Runs arriving at different times keep the workers busy: no run is cut finer than the target size.
+      for (const c of planChunks([run], this.opts.targetFileSize, 1)) {
+        c.runIndex = i;
+        checkCut(run, c);
+        const n = this.versions.newFileNumber();
+        this.pendingOutputs.add(n);
+        numbers.push(n);
+        const job: ChunkJob = {
+          dir: this.dir,
+          fileNumber: n,
+          run,
+          runIndex: i,
+          start: c.start,
+          end: c.end,
+          segment: run.rangeOnly ? { ...segment, bloomBitsPerKey: 0 } : segment,
+        };
+        const built = pool
+          .build(job, () => failed)
+          .catch((err: unknown) => {
+            failed = true;
+            throw err;
+          });
+        built.catch(() => undefined); // looked at below, once every run is in
+        builds[i].push(built);
+      }
+    };
+    try {
+      const arrived = await Promise.allSettled(
+        input.map((r, i) =>
+          Promise.resolve(r).then(
+            (run) => start(run, i),
+            (err: unknown) => {
+              failed = true;
+              throw err;
+            },
+          ),
+        ),
+      );
+      const notArrived = arrived.find((r) => r.status === "rejected");
+      if (notArrived) throw (notArrived as PromiseRejectedResult).reason;
+      const results = await Promise.allSettled(builds.flat());
+      // The first failure in key order, not one that only followed it (a cancelled job).
+      const bad = results.find((r) => r.status === "rejected" && !(r.reason instanceof BulkJobCancelledError));
+      if (bad) throw (bad as PromiseRejectedResult).reason;
+      checkRunOrder(runs);
+      let entries = 0;
+      for (const r of runs) entries += r.count;
+      return await this.installIngestedFiles(
+        results.map((r) => (r as PromiseFulfilledResult<FileMeta>).value),
+        entries,
+        before,
+      );
+    } catch (err) {
+      failed = true;
+      await Promise.allSettled(builds.flat()); // jobs already running finish before their files go
+      this.discardIngestedFiles(numbers.map((n) => joinPath(this.dir, segmentFileName(n))));
+      throw err;
+    } finally {
+      for (const n of numbers) this.pendingOutputs.delete(n);
+    }
   }
 
   private async ingestRunsNow(
@@ -1219,7 +1322,7 @@ export class Store {
         runIndex: c.runIndex,
         start: c.start,
         end: c.end,
-        segment,
+        segment: runs[c.runIndex].rangeOnly ? { ...segment, bloomBitsPerKey: 0 } : segment,
       }));
       let files: FileMeta[];
       if (pool) {

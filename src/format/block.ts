@@ -544,7 +544,9 @@ export class BlockBuilder {
 
   /**
    * Appends an entry. Entries must come in internal order; the builder does not check (the segment
-   * writer does). `seq` must be an integer in 0..MAX_SEQ.
+   * writer does). `seq` must be an integer in 0..MAX_SEQ. `sharedWithLast`, when given, is the
+   * length of the prefix the key shares with the last key added (the segment writer measures it
+   * for its order check), so it is not measured twice.
    */
   add(
     keyBuf: Uint8Array,
@@ -555,6 +557,7 @@ export class BlockBuilder {
     valBuf: Uint8Array,
     valStart: number,
     valEnd: number,
+    sharedWithLast = -1,
   ): void {
     if (this.finished) throw new Error("BlockBuilder.add after finish (call reset first)");
     const keyLen = keyEnd - keyStart;
@@ -562,6 +565,8 @@ export class BlockBuilder {
     let shared = 0;
     if (this.counter === 0) {
       this.restarts.push(this.pos);
+    } else if (sharedWithLast >= 0) {
+      shared = sharedWithLast;
     } else {
       const last = this.last;
       const max = Math.min(keyLen, this.lastLen);

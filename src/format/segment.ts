@@ -202,11 +202,23 @@ export class SegmentWriter {
     if (!(seq >= 0 && seq <= MAX_SEQ && Math.floor(seq) === seq)) throw new RangeError(`bad sequence number ${seq}`);
     if (kind !== KIND_PUT && kind !== KIND_DELETE) throw new RangeError(`bad entry kind ${kind}`);
     let newKey = true;
+    let shared = -1;
     if (this.count > 0) {
       const data = this.data;
-      const c = data.empty()
-        ? compareRange(keyBuf, keyStart, keyEnd, this.prevKey, 0, this.prevKeyLen)
-        : compareRange(keyBuf, keyStart, keyEnd, data.lastKeyBuffer(), 0, data.lastKeyLength());
+      let c: number;
+      if (data.empty()) {
+        c = compareRange(keyBuf, keyStart, keyEnd, this.prevKey, 0, this.prevKeyLen);
+      } else {
+        // The prefix shared with the block's last key orders the two keys and is what the block
+        // builder needs for prefix compression: measure it once, here.
+        const last = data.lastKeyBuffer();
+        const lastLen = data.lastKeyLength();
+        const keyLen = keyEnd - keyStart;
+        const max = Math.min(keyLen, lastLen);
+        shared = 0;
+        while (shared < max && last[shared] === keyBuf[keyStart + shared]) shared++;
+        c = shared < max ? keyBuf[keyStart + shared] - last[shared] : keyLen - lastLen;
+      }
       if (c < 0 || (c === 0 && seq >= this.lastSeq)) {
         throw new Error(
           `SegmentWriter: entries out of order: seq ${seq} ${c < 0 ? "with a smaller key" : "not below"} after seq ${this.lastSeq}`,
@@ -218,7 +230,7 @@ export class SegmentWriter {
       this.smallestSeq = seq;
     }
     if (newKey && this.bloom !== null) this.bloom.add(keyBuf, keyStart, keyEnd);
-    this.data.add(keyBuf, keyStart, keyEnd, seq, kind, valBuf, valStart, valEnd);
+    this.data.add(keyBuf, keyStart, keyEnd, seq, kind, valBuf, valStart, valEnd, shared);
     this.count++;
     if (kind === KIND_DELETE) this.deletes++;
     if (seq < this.minSeq) this.minSeq = seq;

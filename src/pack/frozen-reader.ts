@@ -7,8 +7,16 @@ import { StoreClosedError } from "../engine/errors.js";
 import { getFromLevels, levelIterators } from "../engine/level-reader.js";
 import { MergingIterator } from "../engine/merge-iterator.js";
 import type { ReadOptions, Snapshot } from "../engine/store.js";
-import { type IteratorOptions, type Key, StoreIterator, toKey } from "../engine/store-iterator.js";
+import {
+  type Bounds,
+  type IteratorOptions,
+  type Key,
+  resolveBounds,
+  StoreIterator,
+  toKey,
+} from "../engine/store-iterator.js";
 import type { FileMeta } from "../engine/version.js";
+import { compareKeys } from "../format/compare.js";
 import { KIND_PUT } from "../format/internal-iterator.js";
 import type { Segment } from "../format/segment.js";
 import type { KvReader } from "../table/reader.js";
@@ -40,10 +48,15 @@ export class FrozenReader implements KvReader {
   iterator(options: IteratorOptions & ReadOptions = {}): StoreIterator {
     this.checkOpen();
     const seq = options.snapshot ? Math.min(options.snapshot.seq, this.lastSeq) : this.lastSeq;
-    const children = levelIterators(this.levels, this.segmentFor);
-    // One child (a pack whose data sits in one level) needs no merging.
+    // Only the files that can hold keys in range: a table's rows usually sit in one level, apart
+    // from the small files with the catalog and row counts, and one child needs no merging.
+    const levels = overlapping(this.levels, resolveBounds(options));
+    const children = levelIterators(levels, this.segmentFor);
     const merged = children.length === 1 ? children[0] : new MergingIterator(children);
-    const it = new StoreIterator(merged, seq, options, (self) => this.iterators.delete(self));
+    // One child whose files each hold entries of a single sequence number (ingested or packed
+    // files, say) yields every key once: the iterator then needs no check for older versions.
+    const single = children.length === 1 && levels.every((files) => files.every(oneVersionPerKey));
+    const it = new StoreIterator(merged, seq, options, (self) => this.iterators.delete(self), single);
     this.iterators.add(it);
     return it;
   }
@@ -60,4 +73,28 @@ export class FrozenReader implements KvReader {
     this.closedReason = new StoreClosedError(`${this.name} was closed while this iterator was open`);
     for (const it of [...this.iterators]) it.abandon(this.closedReason);
   }
+}
+
+/** A file whose entries all share one sequence number holds at most one version of each key. */
+function oneVersionPerKey(f: FileMeta): boolean {
+  return f.globalSeq !== undefined || f.minSeq === f.maxSeq;
+}
+
+/** The levels with only the files whose key range meets `b` (files outside it cannot contribute). */
+function overlapping(levels: readonly FileMeta[][], b: Bounds): FileMeta[][] {
+  if (b.lower === undefined && b.upper === undefined) return levels as FileMeta[][];
+  const { lower, upper } = b;
+  return levels.map((files) =>
+    files.filter((f) => {
+      if (lower !== undefined) {
+        const c = compareKeys(f.largest, lower);
+        if (c < 0 || (c === 0 && !b.lowerInclusive)) return false;
+      }
+      if (upper !== undefined) {
+        const c = compareKeys(f.smallest, upper);
+        if (c > 0 || (c === 0 && !b.upperInclusive)) return false;
+      }
+      return true;
+    }),
+  );
 }

@@ -1,21 +1,30 @@
-// Bulk load into an empty table: no read before write and no WAL. The rows are encoded once into
-// packed runs (the records, and one run of keys per secondary index), the runs are sorted on worker
-// threads (an already-sorted run, such as records arriving in primary key order, costs one linear
-// check), duplicates are found as equal neighbours, and the engine writes the runs straight into
-// segment files in parallel and installs them in one atomic step (Store.ingestRuns). All or nothing:
-// a duplicate or a bad row installs no file.
+// Bulk load into an empty table: no read before write and no WAL. The rows are encoded into packed
+// runs (the records, and one run of keys per secondary index) by an encoder generated for the
+// schema (row-encoder.ts); the runs are sorted on worker threads (an already-sorted run, such as
+// records arriving in primary key order, costs one linear check; an index run of such rows sorts
+// by grouping its equal index values, see PackedRun.prefixEnds); an array is encoded one run per
+// pass, so each index run sorts on a worker while the main thread encodes the next. Repeated
+// unique values are found as equal neighbours, repeated primary keys by the ingest, and the engine
+// writes the runs straight into segment files in parallel and installs them in one atomic step
+// (Store.ingestRuns); index runs get no bloom filter (they are only ever range-scanned). All or
+// nothing: a duplicate or a bad row installs no file.
 
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { sortRuns } from "../engine/bulk-sort.js";
 import { InvalidArgumentError } from "../engine/errors.js";
 import { type PackedRun, runKey } from "../engine/packed-run.js";
 import type { Store } from "../engine/store.js";
 import { compareRange } from "../format/compare.js";
-import { checkField, encodeValue, type Row } from "./codec.js";
+import type { Row } from "./codec.js";
 import { DuplicateKeyError } from "./errors.js";
-import { componentRangeEnd, readKeyField, writeKeyField } from "./keys.js";
+import { componentRangeEnd, readKeyField } from "./keys.js";
+import type { RowEncoder } from "./row-encoder.js";
 import type { ResolvedIndex } from "./schema.js";
 import type { Table } from "./table.js";
 import { ByteWriter, CODE_NULL, encodeTuple, TupleReader } from "./tuple.js";
+
+/** Rows encoded before the arenas are sized for the whole input. */
+const SAMPLE_ROWS = 1024;
 
 export interface BulkLoadResult {
   rows: number;
@@ -32,13 +41,34 @@ class RunArena {
   readonly values: ByteWriter | null;
   private keyOffsets: Uint32Array;
   private valueOffsets: Uint32Array;
+  /** Index runs: each key's length before its primary key (PackedRun.prefixEnds, a sorting hint). */
+  private prefixEnds: Uint32Array | null;
   count = 0;
 
-  constructor(entries: number, keyBytes: number, valueBytes: number) {
+  constructor(entries: number, keyBytes: number, valueBytes: number, prefixes = false) {
     this.keys = new ByteWriter(Math.max(64, keyBytes), true);
     this.values = valueBytes > 0 ? new ByteWriter(Math.max(64, valueBytes), true) : null;
     this.keyOffsets = sharedOffsets(entries + 1);
     this.valueOffsets = sharedOffsets(valueBytes > 0 ? entries + 1 : 1);
+    this.prefixEnds = prefixes ? sharedOffsets(entries + 1) : null;
+    if (!prefixes) this.prefixEnd = undefined;
+  }
+
+  prefixEnd?: (length: number) => void = (length) => {
+    (this.prefixEnds as Uint32Array)[this.count] = length;
+  };
+
+  /** Grows the arenas (once) to hold `factor` times the entries and bytes written so far, plus a margin. */
+  reserveFor(factor: number): void {
+    const grow = (w: ByteWriter) => w.reserve(Math.ceil(w.pos * factor * 1.05) + 64);
+    grow(this.keys);
+    if (this.values) grow(this.values);
+    const entries = Math.ceil(this.count * factor) + 2;
+    if (entries > this.keyOffsets.length) {
+      this.keyOffsets = resized(this.keyOffsets, entries);
+      if (this.values) this.valueOffsets = resized(this.valueOffsets, entries);
+      if (this.prefixEnds) this.prefixEnds = resized(this.prefixEnds, entries);
+    }
   }
 
   /** Closes the entry whose bytes were written since the last `end`. */
@@ -47,9 +77,27 @@ class RunArena {
     if (n >= this.keyOffsets.length) {
       this.keyOffsets = grow(this.keyOffsets);
       if (this.values) this.valueOffsets = grow(this.valueOffsets);
+      if (this.prefixEnds) this.prefixEnds = grow(this.prefixEnds);
     }
     this.keyOffsets[n] = this.keys.pos;
     if (this.values) this.valueOffsets[n] = this.values.pos;
+  }
+
+  /**
+   * Entries [start, end) as a run: views of the arenas as they are now, which later entries do not
+   * change (they go past its end, or into new arenas when these grow).
+   */
+  slice(start: number, end: number): PackedRun {
+    const run: PackedRun = {
+      keys: this.keys.buf,
+      keyOffsets: this.keyOffsets.subarray(start, end + 1),
+      count: end - start,
+    };
+    if (this.values) {
+      run.values = this.values.buf;
+      run.valueOffsets = this.valueOffsets.subarray(start, end + 1);
+    }
+    return run;
   }
 
   finish(): PackedRun {
@@ -63,6 +111,7 @@ class RunArena {
       run.values = this.values.buf.subarray(0, this.values.pos);
       run.valueOffsets = this.valueOffsets.subarray(0, n + 1);
     }
+    if (this.prefixEnds) run.prefixEnds = this.prefixEnds.subarray(0, n);
     return run;
   }
 }
@@ -71,10 +120,25 @@ function sharedOffsets(n: number): Uint32Array {
   return new Uint32Array(new SharedArrayBuffer(Math.max(2, n) * 4));
 }
 
+function resized(a: Uint32Array, n: number): Uint32Array {
+  const next = sharedOffsets(n);
+  next.set(a);
+  return next;
+}
+
 function grow(a: Uint32Array): Uint32Array {
   const next = sharedOffsets(a.length * 2);
   next.set(a);
   return next;
+}
+
+/** The first entry of a sorted run whose key equals the one before it, or -1. */
+function firstRepeat(run: PackedRun): number {
+  const ko = run.keyOffsets;
+  for (let i = 1; i < run.count; i++) {
+    if (compareRange(run.keys, ko[i - 1], ko[i], run.keys, ko[i], ko[i + 1]) === 0) return i;
+  }
+  return -1;
 }
 
 /** The values of the index fields of the key at entry `i` of a sorted secondary-index run. */
@@ -97,6 +161,180 @@ function fieldsEnd(r: TupleReader, key: Uint8Array, prefixLength: number, ix: Re
   return r.pos;
 }
 
+/** A sink for one run, sized for `rows` entries once the first rows show their bytes per entry. */
+function runArena(rows: number, withValues: boolean): RunArena {
+  const estimate = rows >= 0 ? Math.min(rows, 2 * SAMPLE_ROWS) : SAMPLE_ROWS;
+  // An index run notes where each key's primary key starts: rows loaded in primary key order then
+  // sort by grouping equal index values (PackedRun.prefixEnds).
+  return new RunArena(estimate, estimate * 48, withValues ? estimate * 48 : 0, !withValues);
+}
+
+function notAnObject(table: Table, n: number): InvalidArgumentError {
+  return new InvalidArgumentError(`table ${JSON.stringify(table.schema.name)}: row ${n} is not an object`);
+}
+
+/** The record run and the index runs (rangeOnly) of rows from any iterable, in one pass; sorted. */
+async function encodeInOnePass(table: Table, rows: Iterable<Row>): Promise<PackedRun[] | null> {
+  const s = table.schema;
+  const records = runArena(-1, true);
+  const indexRuns = s.indexes.map(() => runArena(-1, false));
+  const encodeRow = table.rowEncoder({ record: true, indexes: s.indexes.map((_, x) => x), checkAll: true });
+  let n = 0;
+  for (const input of rows) {
+    if (input === null || typeof input !== "object") throw notAnObject(table, n);
+    encodeRow(input, records, indexRuns);
+    n++;
+  }
+  if (n === 0) return null;
+  // Index entries are only ever range-scanned (queries, unique checks): their files need no bloom filter.
+  return sortRuns([records.finish(), ...indexRuns.map((b) => ({ ...b.finish(), rangeOnly: true }))]);
+}
+
+/** A promise with its settling functions. */
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+  settled: boolean;
+}
+
+function deferred<T>(): Deferred<T> {
+  const d = { settled: false } as Deferred<T>;
+  d.promise = new Promise<T>((resolve, reject) => {
+    d.resolve = (v) => {
+      d.settled = true;
+      resolve(v);
+    };
+    d.reject = (e) => {
+      d.settled = true;
+      reject(e);
+    };
+  });
+  d.promise.catch(() => undefined); // the ingest looks at it
+  return d;
+}
+
+/** Rows per slice of a pass: the event loop runs between slices (worker replies, new jobs). */
+const SLICE_ROWS = 1 << 16;
+/** Records handed to the ingest as one run (one file, usually) while the records pass goes on. */
+const RECORD_PIECE_ROWS = SLICE_ROWS;
+
+/**
+ * Bulk load of an array, one pass over the rows per run, every pass feeding the workers as it
+ * goes: each secondary index first (the first pass checks every field of every row), sorted on a
+ * worker as soon as it is complete and its files written as soon as it is sorted; then the
+ * records, whose pieces go to the workers to be written while the pass goes on (rows in primary
+ * key order need no sorting; the ingest refuses keys that do not increase). All the runs go to one
+ * `ingestRuns` call as promises, which installs every file at once at the end. The main thread's
+ * encoding and the workers' sorting and writing overlap, where one pass would leave a core idle.
+ * When the records turn out not to be in order (or to repeat a key), that ingest fails, installs
+ * nothing, and the records are sorted and ingested with the index runs again. The rows are read
+ * once per pass, so they must not change during the call (plain objects do not).
+ */
+async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): Promise<BulkLoadResult> {
+  const s = table.schema;
+  const n = rows.length;
+  if (n === 0) return { rows: 0, files: 0 };
+  const prefixes = table.indexPrefixes();
+  const pieces = Array.from({ length: Math.ceil(n / RECORD_PIECE_ROWS) }, () => deferred<PackedRun>());
+  const indexes = s.indexes.map(() => deferred<PackedRun>());
+  const countKey = table.rowCountKey();
+  if (store.get(countKey) !== undefined) await store.del(countKey); // see bulkLoad
+  const ingest = store.ingestRuns([...pieces.map((d) => d.promise), ...indexes.map((d) => d.promise)]);
+  ingest.catch(() => undefined); // looked at below
+  const pass = async (encodeRow: RowEncoder, records: RunArena | null, index: RunArena | null) => {
+    const sinks = index ? [index] : [];
+    for (let i = 0; i < n; i++) {
+      const input = rows[i];
+      if (input === null || typeof input !== "object") throw notAnObject(table, i);
+      encodeRow(input, records as RunArena, sinks);
+      // Once the first rows show the bytes per row, size the arena for all of them (growing by
+      // doubling would copy everything written so far once or twice).
+      if (i === SAMPLE_ROWS - 1 && n > 2 * SAMPLE_ROWS) (records ?? (index as RunArena)).reserveFor(n / SAMPLE_ROWS);
+      if ((i + 1) % SLICE_ROWS === 0 || i === n - 1) {
+        if (records && ((i + 1) % RECORD_PIECE_ROWS === 0 || i === n - 1)) {
+          const piece = Math.floor(i / RECORD_PIECE_ROWS);
+          pieces[piece].resolve(records.slice(piece * RECORD_PIECE_ROWS, i + 1));
+        }
+        await yieldToLoop();
+      }
+    }
+  };
+  let records: RunArena | null = null;
+  try {
+    for (let x = 0; x < s.indexes.length; x++) {
+      const run = runArena(n, false);
+      await pass(table.rowEncoder({ record: false, indexes: [x], checkAll: x === 0 }), null, run);
+      // Index entries are only ever range-scanned (queries, unique checks): their files need no bloom filter.
+      const ix = s.indexes[x];
+      sortRuns([{ ...run.finish(), rangeOnly: true }])
+        .then(([sorted]) => {
+          if (ix.unique) checkUnique(table, sorted, ix, prefixes[ix.id].length);
+          indexes[x].resolve(sorted);
+        })
+        .catch(indexes[x].reject);
+    }
+    records = runArena(n, true);
+    await pass(table.rowEncoder({ record: true, indexes: [], checkAll: s.indexes.length === 0 }), records, null);
+  } catch (err) {
+    for (const d of [...pieces, ...indexes]) if (!d.settled) d.reject(err);
+    await ingest.catch(() => undefined); // its files are gone before the error is reported
+    throw err;
+  }
+  let result: { files: number };
+  try {
+    result = await ingest;
+  } catch (err) {
+    if (!(err instanceof InvalidArgumentError)) throw err;
+    // Keys that did not increase: records out of primary key order, or a repeated primary key.
+    const all = records.finish();
+    const [sorted] = await sortRuns([all]);
+    checkPrimaryRepeats(table, sorted, prefixes[0].length);
+    if (sorted === all) throw err; // in order and no key repeated: the failure was something else
+    result = await store.ingestRuns([sorted, ...(await Promise.all(indexes.map((d) => d.promise)))]);
+  }
+  table.setRowCount(n);
+  await store.put(countKey, encodeTuple([n]));
+  return { rows: n, files: result.files };
+}
+
+/** Throws a DuplicateKeyError for the first repeated key of a sorted record run, if there is one. */
+function checkPrimaryRepeats(table: Table, primary: PackedRun, prefixLength: number): void {
+  const dup = firstRepeat(primary);
+  if (dup >= 0) {
+    const s = table.schema;
+    const r = new TupleReader(runKey(primary, dup), prefixLength);
+    throw new DuplicateKeyError(
+      s.name,
+      "primary",
+      s.primary.fields.map((_, j) => readKeyField(r, s.primary, j)),
+    );
+  }
+}
+
+/** Equal neighbours in a sorted unique index run: a DuplicateKeyError (rows with a null among the fields are exempt). */
+function checkUnique(table: Table, run: PackedRun, ix: ResolvedIndex, prefixLength: number): void {
+  const r = new TupleReader(run.keys);
+  let prev = -1;
+  let prevEnd = 0;
+  for (let i = 0; i < run.count; i++) {
+    const start = run.keyOffsets[i];
+    const end = fieldsEnd(r, run.keys.subarray(start, run.keyOffsets[i + 1]), prefixLength, ix);
+    if (end < 0) {
+      prev = -1;
+      continue;
+    }
+    if (
+      prev >= 0 &&
+      compareRange(run.keys, run.keyOffsets[prev], run.keyOffsets[prev] + prevEnd, run.keys, start, start + end) === 0
+    ) {
+      throw new DuplicateKeyError(table.schema.name, ix.name, indexValues(run, i, prefixLength, ix));
+    }
+    prev = i;
+    prevEnd = end;
+  }
+}
+
 export async function bulkLoad(table: Table, store: Store, rows: Iterable<Row>): Promise<BulkLoadResult> {
   const s = table.schema;
   const prefixes = table.indexPrefixes();
@@ -109,86 +347,26 @@ export async function bulkLoad(table: Table, store: Store, rows: Iterable<Row>):
     throw new InvalidArgumentError(`bulk load needs an empty table; ${JSON.stringify(s.name)} has rows`);
   }
 
-  const estimate = Array.isArray(rows) ? rows.length : 1024;
-  const records = new RunArena(estimate, estimate * 24, estimate * 48);
-  const indexRuns = s.indexes.map(() => new RunArena(estimate, estimate * 48, 0));
-  const fields = s.fields;
-  const pkIndex = s.primary;
-  const vals: unknown[] = new Array(fields.length);
-  const rk = records.keys;
-  const rv = records.values as ByteWriter;
-  let n = 0;
-  for (const input of rows) {
-    if (input === null || typeof input !== "object") {
-      throw new InvalidArgumentError(`table ${JSON.stringify(s.name)}: row ${n} is not an object`);
-    }
-    s.extract(input, vals);
-    for (let i = 0; i < fields.length; i++) vals[i] = checkField(s.name, fields[i], vals[i]);
-    // The record: its key (the primary key after the table prefix), then its value.
-    rk.bytes(prefixes[0]);
-    const pkStart = rk.pos;
-    for (let i = 0; i < pkIndex.fields.length; i++) writeKeyField(rk, pkIndex, i, vals[pkIndex.fields[i].index]);
-    const pkEnd = rk.pos;
-    encodeValue(rv, s, vals);
-    records.end();
-    // Index entries end with the primary key: copy its bytes instead of encoding them again.
-    for (let x = 0; x < s.indexes.length; x++) {
-      const ix = s.indexes[x];
-      const run = indexRuns[x];
-      const k = run.keys;
-      k.bytes(prefixes[ix.id]);
-      for (let i = 0; i < ix.fields.length; i++) writeKeyField(k, ix, i, vals[ix.fields[i].index]);
-      k.bytes(rk.buf, pkStart, pkEnd);
-      run.end();
-    }
-    n++;
-  }
-  if (n === 0) return { rows: 0, files: 0 };
-
-  const sorted = await sortRuns([records.finish(), ...indexRuns.map((b) => b.finish())]);
-  // Equal neighbours: a repeated primary key, or a repeated value in a unique index.
-  const primary = sorted[0];
-  for (let i = 1; i < primary.count; i++) {
-    const ko = primary.keyOffsets;
-    if (compareRange(primary.keys, ko[i - 1], ko[i], primary.keys, ko[i], ko[i + 1]) === 0) {
-      const r = new TupleReader(runKey(primary, i), prefixes[0].length);
-      throw new DuplicateKeyError(
-        s.name,
-        "primary",
-        s.primary.fields.map((_, j) => readKeyField(r, s.primary, j)),
-      );
-    }
-  }
+  if (Array.isArray(rows)) return loadInPasses(table, store, rows);
+  const sorted = await encodeInOnePass(table, rows);
+  if (sorted === null) return { rows: 0, files: 0 };
+  const n = sorted[0].count;
   for (let x = 0; x < s.indexes.length; x++) {
     const ix = s.indexes[x];
-    if (!ix.unique) continue;
-    const run = sorted[x + 1];
-    const plen = prefixes[ix.id].length;
-    const r = new TupleReader(run.keys);
-    let prev = -1;
-    let prevEnd = 0;
-    for (let i = 0; i < run.count; i++) {
-      const start = run.keyOffsets[i];
-      const end = fieldsEnd(r, run.keys.subarray(start, run.keyOffsets[i + 1]), plen, ix);
-      if (end < 0) {
-        prev = -1; // rows with a null among the fields are exempt
-        continue;
-      }
-      if (
-        prev >= 0 &&
-        compareRange(run.keys, run.keyOffsets[prev], run.keyOffsets[prev] + prevEnd, run.keys, start, start + end) === 0
-      ) {
-        throw new DuplicateKeyError(s.name, ix.name, indexValues(run, i, plen, ix));
-      }
-      prev = i;
-      prevEnd = end;
-    }
+    if (ix.unique) checkUnique(table, sorted[x + 1], ix, prefixes[ix.id].length);
   }
   // The row count is written after the rows, and any old count (0, after rows came and went) is
   // removed before: a crash in between leaves no count, and opening the table then counts the rows.
   const countKey = table.rowCountKey();
   if (store.get(countKey) !== undefined) await store.del(countKey);
-  const result = await store.ingestRuns(sorted);
+  let result: { files: number };
+  try {
+    result = await store.ingestRuns(sorted);
+  } catch (err) {
+    // Nothing was installed. A key that did not increase is a repeated primary key: say which.
+    if (err instanceof InvalidArgumentError) checkPrimaryRepeats(table, sorted[0], prefixes[0].length);
+    throw err;
+  }
   table.setRowCount(n);
   await store.put(countKey, encodeTuple([n]));
   return { rows: n, files: result.files };

@@ -75,20 +75,26 @@ export function writeIndexKey(
   return fieldsEnd;
 }
 
+// The last field of a primary key is unique among the rows that share the fields before it, so
+// its text is decoded without the string cache (where it would only displace repeating values).
+
 /** Reads the primary key fields from `r` (positioned after any index fields) into `row`. */
 export function readPrimaryFields(r: TupleReader, s: ResolvedSchema, row: Row): void {
   const pk = s.primary;
-  for (let i = 0; i < pk.fields.length; i++) row[pk.fields[i].name] = readKeyField(r, pk, i);
+  const last = pk.fields.length - 1;
+  for (let i = 0; i <= last; i++) row[pk.fields[i].name] = readKeyField(r, pk, i, i < last);
 }
 
 /** Reads the primary key fields from `r` into `out`, by field index. */
 export function readPrimaryValues(r: TupleReader, s: ResolvedSchema, out: unknown[]): void {
   const pk = s.primary;
-  for (let i = 0; i < pk.fields.length; i++) out[pk.fields[i].index] = readKeyField(r, pk, i);
+  const last = pk.fields.length - 1;
+  for (let i = 0; i <= last; i++) out[pk.fields[i].index] = readKeyField(r, pk, i, i < last);
 }
 
-export function readKeyField(r: TupleReader, ix: ResolvedIndex, i: number): unknown {
-  const v = r.read(ix.dirs[i]);
+/** Field `i` of index `ix`; `cache`: decode its text through the string cache (see TupleReader.read). */
+export function readKeyField(r: TupleReader, ix: ResolvedIndex, i: number, cache = true): unknown {
+  const v = r.read(ix.dirs[i], cache);
   const f = ix.fields[i];
   if (f.type === "bigint" && typeof v === "number") return BigInt(v);
   return v;

@@ -13,7 +13,7 @@ import { InvalidArgumentError } from "../engine/errors.js";
 import type { BatchOp, ReadOptions, Snapshot, Store, WriteOptions } from "../engine/store.js";
 import { compareKeys } from "../format/compare.js";
 import { type BulkLoadResult, bulkLoad } from "./bulk-load.js";
-import { checkField, decodeValue, encodeValue, type Row } from "./codec.js";
+import { checkField, encodeValue, makeRecordDecoder, type RecordDecoder, type Row } from "./codec.js";
 import { DuplicateKeyError, ReadOnlyError } from "./errors.js";
 import {
   componentRangeEnd,
@@ -28,6 +28,7 @@ import {
   writePrimaryKey,
 } from "./keys.js";
 import type { KvReader } from "./reader.js";
+import { type EncoderParts, makeRowEncoder, type RowEncoder } from "./row-encoder.js";
 import { findIndex, type ResolvedIndex, type ResolvedSchema } from "./schema.js";
 import { ByteWriter, encodeTuple, TupleReader } from "./tuple.js";
 
@@ -78,6 +79,9 @@ export class Table {
   /** Scratch for decoding records: field values by index, and a reusable tuple reader. */
   private readonly vals: unknown[];
   private readonly reader0 = new TupleReader(new Uint8Array(0));
+  /** The record decoder generated for this schema. */
+  private readonly decodeRow: RecordDecoder;
+  private readonly encoders = new Map<string, RowEncoder>();
   /** The last key a query page returned (its cursor). */
   private readonly lastKey = new ByteWriter(64);
   private loading = false;
@@ -92,6 +96,7 @@ export class Table {
     this.prefixes = [indexPrefix(id, 0), ...schema.indexes.map((ix) => indexPrefix(id, ix.id))];
     this.countKey = metaKey("rows", id);
     this.vals = new Array(schema.fields.length).fill(null);
+    this.decodeRow = makeRecordDecoder(schema);
     const stored = reader.get(this.countKey);
     this.rowCount = stored === undefined ? this.countRange(this.prefixes[0]) : Number(new TupleReader(stored).read());
   }
@@ -135,7 +140,8 @@ export class Table {
           return false;
         }
         rows.push(this.rowFromEntry(ix, k, v, q));
-        last.reset().bytes(k);
+        // Only the page's last row can give the cursor.
+        if (rows.length === limit) last.reset().bytes(k);
         return undefined;
       });
     } finally {
@@ -274,7 +280,7 @@ export class Table {
     if (ix.id === 0) {
       if (q.keysOnly) {
         const row: Row = {};
-        readPrimaryFields(new TupleReader(k, this.prefixes[0].length), this.schema, row);
+        readPrimaryFields(this.reader0.reset(k, this.prefixes[0].length), this.schema, row);
         return row;
       }
       return this.decodeRecord(k, v);
@@ -294,6 +300,17 @@ export class Table {
     return this.decodeRecord(pk, value);
   }
 
+  /** @internal A bulk loader's row encoder for this table, writing `parts` (generated on first use). */
+  rowEncoder(parts: EncoderParts): RowEncoder {
+    const key = JSON.stringify(parts);
+    let e = this.encoders.get(key);
+    if (e === undefined) {
+      e = makeRowEncoder(this.schema, this.prefixes, parts);
+      this.encoders.set(key, e);
+    }
+    return e;
+  }
+
   /** A whole row from its primary key and value. */
   decodeRecord(key: Uint8Array, value: Uint8Array): Row {
     const s = this.schema;
@@ -301,8 +318,7 @@ export class Table {
     const r = this.reader0;
     r.reset(key, this.prefixes[0].length);
     readPrimaryValues(r, s, vals);
-    decodeValue(s, value, 0, value.length, vals);
-    return s.makeRow(vals);
+    return this.decodeRow(vals, value, 0, value.length);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -525,7 +541,9 @@ export class Table {
   /**
    * Loads rows into this table, which must be empty, straight into segment files: much faster
    * than inserts, all or nothing. Duplicate primary keys or unique values are a DuplicateKeyError
-   * and load nothing. Writes to this table while the load runs are rejected.
+   * and load nothing. Writes to this table while the load runs are rejected. An array is read
+   * once per run (each secondary index, then the records), so its rows must not change during the
+   * call; any other iterable is read once.
    */
   bulkLoad(rows: Iterable<Row>): Promise<BulkLoadResult> {
     let store: Store;

@@ -81,6 +81,14 @@ export class ByteWriter {
     this.buf = next;
   }
 
+  /** Makes the capacity at least `capacity` bytes (exactly that, when it has to grow). */
+  reserve(capacity: number): void {
+    if (capacity <= this.buf.length) return;
+    const next = this.alloc(capacity);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+
   byte(b: number): void {
     if (this.pos >= this.buf.length) this.ensure(1);
     this.buf[this.pos++] = b;
@@ -305,7 +313,11 @@ export class TupleReader {
     return this.pos >= this.end;
   }
 
-  read(dir: Direction = "asc"): TupleValue {
+  /**
+   * The next component. `cache`: decode short text through the string cache (decodeText); false
+   * for values that rarely repeat, such as the last field of a primary key.
+   */
+  read(dir: Direction = "asc", cache = true): TupleValue {
     const buf = this.buf;
     if (this.pos >= this.end) throw new TupleError("tuple ended early");
     const inv = dir === "desc" ? 0xff : 0;
@@ -317,7 +329,7 @@ export class TupleReader {
       while (p < this.end && buf[p] !== 0) p++;
       if (p < this.end && (p + 1 >= this.end || buf[p + 1] !== 0xff)) {
         this.pos = p + 1;
-        return decodeText(buf, start, p);
+        return cache ? decodeText(buf, start, p) : decodeTextOnce(buf, start, p);
       }
     }
     if (code === CODE_STRING || code === CODE_BYTES) {
@@ -441,36 +453,46 @@ const textCacheBytes = new Uint8Array(TEXT_CACHE_SLOTS * TEXT_CACHE_MAX);
 const textCacheLens = new Uint8Array(TEXT_CACHE_SLOTS);
 const textCacheHit = new Uint8Array(TEXT_CACHE_SLOTS);
 
-/** UTF-8 text of buf[start, end); short ASCII (the common case for ids and names) is cached. */
+/** UTF-8 text of buf[start, end), without the cache (for text that is seldom seen twice). */
+export function decodeTextOnce(buf: Uint8Array, start: number, end: number): string {
+  for (let i = start; i < end; i++) {
+    if (buf[i] >= 0x80) return decoder.decode(buf.subarray(start, end));
+  }
+  return latin1(buf, start, end);
+}
+
+/**
+ * UTF-8 text of buf[start, end); short ASCII (the common case for ids and names) is cached. The
+ * slot comes from the length and the first and last four bytes (where names and ids of one kind
+ * differ), so a hit reads each byte once, in the comparison that confirms it.
+ */
 export function decodeText(buf: Uint8Array, start: number, end: number): string {
   const len = end - start;
-  if (len > TEXT_CACHE_MAX) {
-    for (let i = start; i < end; i++) {
-      if (buf[i] >= 0x80) return decoder.decode(buf.subarray(start, end));
-    }
-    return latin1(buf, start, end);
+  if (len > TEXT_CACHE_MAX) return decodeTextOnce(buf, start, end);
+  let h = Math.imul(len, 0x9e3779b1);
+  if (len >= 4) {
+    h = Math.imul(
+      h ^ (buf[start] | (buf[start + 1] << 8) | (buf[start + 2] << 16) | (buf[start + 3] << 24)),
+      0x85ebca6b,
+    );
+    h = Math.imul(h ^ (buf[end - 4] | (buf[end - 3] << 8) | (buf[end - 2] << 16) | (buf[end - 1] << 24)), 0xc2b2ae35);
+  } else {
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
   }
-  let h = 0x811c9dc5 ^ len;
-  for (let i = start; i < end; i++) {
-    const c = buf[i];
-    if (c >= 0x80) return decoder.decode(buf.subarray(start, end));
-    h = Math.imul(h ^ c, 0x01000193);
-  }
-  const slot = (h ^ (h >>> 15)) & (TEXT_CACHE_SLOTS - 1);
+  const slot = (h ^ (h >>> 16)) & (TEXT_CACHE_SLOTS - 1);
   const cached = textCache[slot];
   const base = slot * TEXT_CACHE_MAX;
   if (cached !== undefined && textCacheLens[slot] === len) {
-    let same = true;
-    for (let i = 0; i < len; i++) {
-      if (textCacheBytes[base + i] !== buf[start + i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) {
+    // Cached bytes are ASCII, so equal bytes are ASCII too.
+    let i = 0;
+    while (i < len && textCacheBytes[base + i] === buf[start + i]) i++;
+    if (i === len) {
       textCacheHit[slot] = 1;
       return cached;
     }
+  }
+  for (let i = start; i < end; i++) {
+    if (buf[i] >= 0x80) return decoder.decode(buf.subarray(start, end));
   }
   const text = latin1(buf, start, end);
   if (cached !== undefined && textCacheHit[slot] === 1) {

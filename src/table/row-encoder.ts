@@ -1,0 +1,190 @@
+// The bulk loader's row encoder, generated once per table schema: one function that reads a row's
+// fields by literal property names, checks them, and writes the record's key and value and every
+// secondary index key straight into the run arenas. The bytes are exactly those of the generic
+// path (writeKeyField, encodeValue); what the generated code saves is the per-field dispatch on
+// type and direction, the array of field values, and the calls the generic writers make per byte.
+// Short ASCII strings, the common case for ids and names, are written by an inlined loop; any
+// other value goes through the generic writers.
+
+import { checkField, encodeValue, type Row, writeField } from "./codec.js";
+import { writeKeyField } from "./keys.js";
+import type { ResolvedIndex, ResolvedSchema } from "./schema.js";
+import { type ByteWriter, CODE_STRING } from "./tuple.js";
+
+/** Where one row's entries go: a growable arena per run, closed per entry with `end()`. */
+export interface EntrySink {
+  readonly keys: ByteWriter;
+  readonly values: ByteWriter | null;
+  /** Notes the length of the open entry's key before its primary key (index sinks; see PackedRun.prefixEnds). */
+  prefixEnd?(length: number): void;
+  end(): void;
+}
+
+/** Encodes one row into the record run and the index runs (in index order); throws on a bad field. */
+export type RowEncoder = (row: Row, records: EntrySink, indexes: readonly EntrySink[]) => void;
+
+/** An ascending string key component (code, text, 00), or false when `s` needs the escaping path. */
+function asciiComponent(w: ByteWriter, s: string): boolean {
+  const n = s.length;
+  if (w.pos + n + 2 > w.buf.length) w.ensure(n + 2);
+  const buf = w.buf;
+  const start = w.pos;
+  let p = start + 1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80 || c === 0) return false;
+    buf[p++] = c;
+  }
+  buf[start] = CODE_STRING;
+  buf[p] = 0;
+  w.pos = p + 1;
+  return true;
+}
+
+/** A string value field (one-byte length, text) for short ASCII, or false for the generic path. */
+function asciiValue(w: ByteWriter, s: string): boolean {
+  const n = s.length;
+  if (n >= 0x80) return false;
+  if (w.pos + n + 1 > w.buf.length) w.ensure(n + 1);
+  const buf = w.buf;
+  const start = w.pos;
+  let p = start + 1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return false;
+    buf[p++] = c;
+  }
+  buf[start] = n;
+  w.pos = p;
+  return true;
+}
+
+/** Copies src[start, end) to the writer (short key parts: a plain loop). */
+function copy(w: ByteWriter, src: Uint8Array, start: number, end: number): void {
+  const n = end - start;
+  if (w.pos + n > w.buf.length) w.ensure(n);
+  const buf = w.buf;
+  let p = w.pos;
+  for (let i = start; i < end; i++) buf[p++] = src[i];
+  w.pos = p;
+}
+
+/** What one generated encoder writes. */
+export interface EncoderParts {
+  /** Write the record (key and value). */
+  record: boolean;
+  /** The secondary indexes (by position in `schema.indexes`) whose entries it writes. */
+  indexes: readonly number[];
+  /** Check every field of the row, not only the ones written (the first pass over the rows does). */
+  checkAll: boolean;
+}
+
+/**
+ * An encoder for schema `s`, whose index key prefixes (by index id, 0: the records) are
+ * `prefixes`, writing `parts` of each row: the sinks it is given are the record run (may be null
+ * when `parts.record` is false) and one per entry of `parts.indexes`. The value is written by the
+ * generic `encodeValue` unless every value field is a string; key fields that are ascending
+ * strings take the inlined path.
+ */
+export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[], parts: EncoderParts): RowEncoder {
+  const lines: string[] = [];
+  const fields = s.fields;
+  const used = new Set<number>();
+  if (parts.checkAll || parts.record) for (const f of fields) used.add(f.index);
+  for (const f of s.primary.fields) used.add(f.index);
+  for (const x of parts.indexes) for (const f of s.indexes[x].fields) used.add(f.index);
+  // Read and check the fields first, in field order, as the generic path does.
+  fields.forEach((f, i) => {
+    if (!used.has(i)) return;
+    lines.push(`let v${i} = row[${JSON.stringify(f.name)}];`);
+    if (f.type === "string" && !f.optional) lines.push(`if (typeof v${i} !== "string") v${i} = check(${i}, v${i});`);
+    else lines.push(`v${i} = check(${i}, v${i});`);
+  });
+  const keyField = (w: string, ix: ResolvedIndex, j: number, ixName: string) => {
+    const f = ix.fields[j];
+    const v = `v${f.index}`;
+    const generic = `writeKeyField(${w}, ${ixName}, ${j}, ${v})`;
+    if (f.type === "string" && ix.dirs[j] === "asc") {
+      // An optional field may be null: its component is not a string one.
+      const fast = `asciiComponent(${w}, ${v})`;
+      return f.optional ? `if (${v} === null || !${fast}) ${generic};` : `if (!${fast}) ${generic};`;
+    }
+    return `${generic};`;
+  };
+  if (parts.record) {
+    // The record: key = prefix 0 + primary key fields; value.
+    lines.push("const rk = records.keys;", "copy(rk, prefixes[0], 0, prefixes[0].length);", "const pkStart = rk.pos;");
+    s.primary.fields.forEach((_, j) => {
+      lines.push(keyField("rk", s.primary, j, "primary"));
+    });
+    lines.push("const pkEnd = rk.pos;", "const rv = records.values;");
+    const allStrings = s.valueFields.length > 0 && s.valueFields.every((f) => f.type === "string");
+    if (allStrings) {
+      const n = s.valueFields.length;
+      const bitmapBytes = (n + 7) >> 3;
+      lines.push(`if (rv.pos + ${bitmapBytes} > rv.buf.length) rv.ensure(${bitmapBytes});`, "const bm = rv.pos;");
+      for (let b = 0; b < bitmapBytes; b++) lines.push(`rv.buf[bm + ${b}] = 0;`);
+      lines.push(`rv.pos = bm + ${bitmapBytes};`);
+      s.valueFields.forEach((f, slot) => {
+        const v = `v${f.index}`;
+        const body = [
+          `rv.buf[bm + ${slot >> 3}] |= ${1 << (slot & 7)};`,
+          `if (!asciiValue(rv, ${v})) writeString(rv, ${v});`,
+        ].join(" ");
+        lines.push(f.optional ? `if (${v} !== null) { ${body} }` : body);
+      });
+    } else {
+      fields.forEach((_, i) => {
+        lines.push(`vals[${i}] = v${i};`);
+      });
+      lines.push("encodeValue(rv, schema, vals);");
+    }
+    lines.push("records.end();");
+  }
+  // Each index entry: its prefix, its fields, then the primary key (its bytes copied from the
+  // record key when this encoder wrote one).
+  parts.indexes.forEach((x, k) => {
+    const ix = s.indexes[x];
+    lines.push(
+      `{ const sink = indexes[${k}]; const w = sink.keys; const e0 = w.pos;`,
+      `copy(w, prefixes[${ix.id}], 0, prefixes[${ix.id}].length);`,
+    );
+    ix.fields.forEach((_, j) => {
+      lines.push(keyField("w", ix, j, `index${x}`));
+    });
+    lines.push("if (sink.prefixEnd !== undefined) sink.prefixEnd(w.pos - e0);");
+    if (parts.record) lines.push("copy(w, rk.buf, pkStart, pkEnd);");
+    else {
+      s.primary.fields.forEach((_, j) => {
+        lines.push(keyField("w", s.primary, j, "primary"));
+      });
+    }
+    lines.push("sink.end(); }");
+  });
+
+  const vals: unknown[] = new Array(fields.length);
+  const check = (i: number, v: unknown) => checkField(s.name, fields[i], v);
+  const writeString = (w: ByteWriter, v: string) => writeField(w, "string", v);
+  const names = ["row", "records", "indexes"];
+  const deps: Record<string, unknown> = {
+    check,
+    copy,
+    asciiComponent,
+    asciiValue,
+    writeKeyField,
+    writeString,
+    encodeValue,
+    schema: s,
+    vals,
+    prefixes,
+    primary: s.primary,
+  };
+  s.indexes.forEach((ix, x) => {
+    deps[`index${x}`] = ix;
+  });
+  const factory = new Function(
+    ...Object.keys(deps),
+    `return function encodeRow(${names.join(", ")}) {\n${lines.join("\n")}\n};`,
+  );
+  return factory(...Object.values(deps)) as RowEncoder;
+}
