@@ -1,8 +1,11 @@
 // Cache benchmark: Shale's Redis-compatible server side by side with redis-server, in the same run.
-//   node --import tsx bench/cache.ts [--quick] [--json] [--only memory,throughput,stall] [--keys 300k,1M] [...]
+//   node --import tsx bench/cache.ts [--quick] [--json] [--only memory,throughput,stall] [--keys 300k,1M]
+//     [--collections hash,set,intset,zset,list|none] [--coll-keys 100k] [...]
 // Three parts, each against fresh server processes started (and stopped, by PID) here, on 127.0.0.1 only, with
 // persistence off on both sides:
-//   memory      bytes per key (INFO used_memory delta and process RSS delta) after `redis-cli --pipe` loads N keys
+//   memory      bytes per key (INFO used_memory delta and process RSS delta) after `redis-cli --pipe` loads N keys;
+//               then the same for small collections (100k hashes, sets, integer sets, sorted sets and lists of 10
+//               elements each, one HSET/SADD/ZADD/RPUSH per key)
 //   throughput  redis-benchmark SET and GET at -P 1 and -P 16, repetitions alternating the servers
 //   stall       the longest pause in replies while a pipelined load of 10M keys runs with eviction on
 // Then the issue's targets as ratios of this run. Progress goes to stderr; the tables (or, with --json, the records
@@ -27,12 +30,16 @@ import {
 } from "./lib/cache-servers.js";
 import {
   type BenchLine,
+  COLLECTION_KINDS,
+  type CollectionKind,
+  collectionDetail,
   expectedDistinctKeys,
   pipeLoad,
   redisBenchmark,
   redisBenchmarkArgs,
   type StallResult,
   stallLoad,
+  writeCollectionPipeFile,
   writePipeFile,
 } from "./lib/cache-workloads.js";
 import * as runner from "./lib/runner.js";
@@ -63,6 +70,8 @@ const FULL = {
 };
 const QUICK = { keys: [300_000], reps: 2, n: 200_000, stallKeys: 1_000_000, stallMaxmemory: "64mb", stallReps: 3 };
 const VALUE_SIZES = [32, 128];
+// The collection rows of the memory part: keys per kind, elements per key, bytes per element.
+const COLLECTIONS = { keys: 100_000, elements: 10, elementBytes: 10 };
 const BENCH = { randomKeys: 300_000, valueBytes: 128, clients: 50, pipelines: [1, 16], tests: ["set", "get"] };
 const STALL = { valueBytes: 128, policy: "allkeys-lru", batch: 1000, window: 20_000, probeIntervalMs: 10 };
 
@@ -78,6 +87,7 @@ function usage(message: string): never {
   log(
     "usage: node --import tsx bench/cache.ts [--quick] [--json] [--only memory,throughput,stall] [--keys 300k,1M]\n" +
       "         [--values 32,128] [--reps R] [--n N] [--stall-keys N] [--stall-maxmemory 512mb] [--stall-reps R]\n" +
+      `         [--collections ${COLLECTION_KINDS.join(",")}|none] [--coll-keys N] (the memory part's collection rows)\n` +
       '         [--systems shale,redis] [--shale-cmd "CMD"] [--redis-cmd "CMD"] [--redis-cli PATH] [--redis-benchmark PATH]\n' +
       "         [--profile [--profile-dir DIR]]   CPU profiles of the Shale servers (default DIR: under the OS temp dir)\n" +
       `  defaults: --keys 300k,1M --reps ${FULL.reps} --n 1M --stall-keys 10M --stall-maxmemory ${FULL.stallMaxmemory} --stall-reps ${FULL.stallReps}; ` +
@@ -101,6 +111,8 @@ function parseOptions() {
         only: { type: "string" },
         keys: { type: "string" },
         values: { type: "string" },
+        collections: { type: "string" },
+        "coll-keys": { type: "string" },
         reps: { type: "string" },
         n: { type: "string" },
         "stall-keys": { type: "string" },
@@ -147,6 +159,12 @@ const phases = pickList<Phase>(args.only, PHASES, "part (memory, throughput, sta
 const systemNames = pickList<CacheSystemName>(args.systems, SYSTEMS, "system", usage);
 const memKeys = args.keys === undefined ? preset.keys : numList(args.keys, "--keys");
 const valueSizes = args.values === undefined ? VALUE_SIZES : numList(args.values, "--values");
+const collectionKinds: CollectionKind[] =
+  args.collections === "none"
+    ? []
+    : pickList<CollectionKind>(args.collections, COLLECTION_KINDS, "collection kind", usage);
+const collKeys =
+  args["coll-keys"] === undefined ? COLLECTIONS.keys : positiveInt(args["coll-keys"], "--coll-keys", usage);
 const reps = args.reps === undefined ? preset.reps : positiveInt(args.reps, "--reps", usage);
 const benchN = args.n === undefined ? preset.n : positiveInt(args.n, "--n", usage);
 const stallKeys =
@@ -268,6 +286,57 @@ async function start(spec: ServerSpec, extra: { maxmemory?: number; policy?: str
 const SETTLE_WINDOW_MS = 3000;
 
 const memWorkload = (measure: "used_memory" | "rss", valueBytes: number) => `memory ${measure} ${valueBytes}B`;
+const collWorkload = (measure: "used_memory" | "rss", kind: CollectionKind) =>
+  `memory ${measure} ${kind} ${COLLECTIONS.elements}x${COLLECTIONS.elementBytes}B`;
+
+/** Loads a fresh server of each system with `file` (n commands) and records used_memory and RSS per key. */
+async function measureLoad(
+  file: string,
+  n: number,
+  title: string,
+  detail: string,
+  workload: (m: "used_memory" | "rss") => string,
+): Promise<void> {
+  for (const spec of specs) {
+    const label = `[memory ${title}] ${spec.name}`;
+    const used = row(workload("used_memory"), spec.name, "B/key", n, `INFO used_memory: ${detail}`);
+    const rss = row(workload("rss"), spec.name, "B/key", n, `process RSS: ${detail}`);
+    if (used.status !== "ok") continue;
+    let server: RunningServer | undefined;
+    try {
+      server = await start(spec);
+      const base = await server.settle({ maxMs: 10_000 });
+      const before = await server.client.dbsize();
+      if (before !== 0) throw new Error(`a fresh server holds ${before} keys`);
+      log(
+        `${label}: started on port ${server.port}; baseline used_memory ${fmtNum(base.usedMemory / 2 ** 20, 2)} MiB, ` +
+          `RSS ${fmtNum(base.rss / 2 ** 20, 2)} MiB; loading ${n.toLocaleString("en-US")} keys`,
+      );
+      const load = await pipeLoad(redisCli, server.port, file, n, Math.max(120_000, (n / 10_000) * 1000));
+      const dbsize = await server.client.dbsize();
+      if (dbsize !== n) throw new Error(`DBSIZE is ${dbsize} after loading ${n} keys`);
+      const after = await server.settle({ windowMs: SETTLE_WINDOW_MS, maxMs: 60_000 });
+      if (!after.settled) {
+        notes.push(`${label}: memory still moving after ${fmtNum(after.waitedMs / 1000)} s; took the last sample`);
+      }
+      const usedPerKey = (after.usedMemory - base.usedMemory) / n;
+      const rssPerKey = (after.rss - base.rss) / n;
+      used.samples.push(usedPerKey);
+      rss.samples.push(rssPerKey);
+      log(
+        `${label}: loaded in ${load.seconds.toFixed(1)} s (${runner.formatRate(n / load.seconds)} keys/s), ` +
+          `settled ${after.settled ? "" : "(NOT) "}after ${fmtNum(after.waitedMs / 1000)} s ` +
+          `(used_memory last moved at ${fmtNum(after.lastMoveMs / 1000)} s): ` +
+          `used_memory ${fmtNum(usedPerKey)} B/key, RSS ${fmtNum(rssPerKey)} B/key`,
+      );
+    } catch (e) {
+      fail([used, rss], e);
+      log(`${label}: FAILED: ${errorText(e)}`);
+    } finally {
+      await server?.stop();
+    }
+  }
+}
 
 async function memoryPart(): Promise<void> {
   for (const n of memKeys) {
@@ -279,48 +348,24 @@ async function memoryPart(): Promise<void> {
         `[memory ${fmtCount(n)} x ${d} B] wrote the --pipe input (${fmtNum(size / 2 ** 20)} MiB) in ` +
           `${((performance.now() - tGen) / 1000).toFixed(1)} s`,
       );
-      for (const spec of specs) {
-        const label = `[memory ${fmtCount(n)} x ${d} B] ${spec.name}`;
-        const detail = `redis-cli --pipe SET k:<i> with ${d} B values into a fresh server; delta / keys after settling`;
-        const used = row(memWorkload("used_memory", d), spec.name, "B/key", n, `INFO used_memory: ${detail}`);
-        const rss = row(memWorkload("rss", d), spec.name, "B/key", n, `process RSS: ${detail}`);
-        if (used.status !== "ok") continue;
-        let server: RunningServer | undefined;
-        try {
-          server = await start(spec);
-          const base = await server.settle({ maxMs: 10_000 });
-          const before = await server.client.dbsize();
-          if (before !== 0) throw new Error(`a fresh server holds ${before} keys`);
-          log(
-            `${label}: started on port ${server.port}; baseline used_memory ${fmtNum(base.usedMemory / 2 ** 20, 2)} MiB, ` +
-              `RSS ${fmtNum(base.rss / 2 ** 20, 2)} MiB; loading ${n.toLocaleString("en-US")} keys`,
-          );
-          const load = await pipeLoad(redisCli, server.port, file, n, Math.max(120_000, (n / 10_000) * 1000));
-          const dbsize = await server.client.dbsize();
-          if (dbsize !== n) throw new Error(`DBSIZE is ${dbsize} after loading ${n} keys`);
-          const after = await server.settle({ windowMs: SETTLE_WINDOW_MS, maxMs: 60_000 });
-          if (!after.settled) {
-            notes.push(`${label}: memory still moving after ${fmtNum(after.waitedMs / 1000)} s; took the last sample`);
-          }
-          const usedPerKey = (after.usedMemory - base.usedMemory) / n;
-          const rssPerKey = (after.rss - base.rss) / n;
-          used.samples.push(usedPerKey);
-          rss.samples.push(rssPerKey);
-          log(
-            `${label}: loaded in ${load.seconds.toFixed(1)} s (${runner.formatRate(n / load.seconds)} keys/s), ` +
-              `settled ${after.settled ? "" : "(NOT) "}after ${fmtNum(after.waitedMs / 1000)} s ` +
-              `(used_memory last moved at ${fmtNum(after.lastMoveMs / 1000)} s): ` +
-              `used_memory ${fmtNum(usedPerKey)} B/key, RSS ${fmtNum(rssPerKey)} B/key`,
-          );
-        } catch (e) {
-          fail([used, rss], e);
-          log(`${label}: FAILED: ${errorText(e)}`);
-        } finally {
-          await server?.stop();
-        }
-      }
+      const detail = `redis-cli --pipe SET k:<i> with ${d} B values into a fresh server; delta / keys after settling`;
+      await measureLoad(file, n, `${fmtCount(n)} x ${d} B`, detail, (m) => memWorkload(m, d));
       rmSync(file, { force: true });
     }
+  }
+  const { elements, elementBytes } = COLLECTIONS;
+  for (const kind of collectionKinds) {
+    const file = join(tmpRoot, `${kind}-${collKeys}.resp`);
+    const tGen = performance.now();
+    const size = writeCollectionPipeFile(file, kind, collKeys, elements, elementBytes);
+    const title = `${fmtCount(collKeys)} ${kind}`;
+    log(
+      `[memory ${title}] wrote the --pipe input (${fmtNum(size / 2 ** 20)} MiB) in ` +
+        `${((performance.now() - tGen) / 1000).toFixed(1)} s`,
+    );
+    const detail = `redis-cli --pipe ${collectionDetail(kind, elements, elementBytes)} into a fresh server; delta / keys after settling`;
+    await measureLoad(file, collKeys, title, detail, (m) => collWorkload(m, kind));
+    rmSync(file, { force: true });
   }
 }
 
@@ -559,6 +604,16 @@ function memoryTable(): string {
       }
     }
   }
+  for (const kind of collectionKinds) {
+    for (const m of ["used_memory", "rss"] as const) {
+      const w = collWorkload(m, kind);
+      const f = (x: number) => fmtNum(x);
+      const label = m === "rss" ? "RSS" : m;
+      const what = `${kind} ${COLLECTIONS.elements} x ${COLLECTIONS.elementBytes} B`;
+      body.push([fmtCount(collKeys), what, label, cell(w, "shale", collKeys, f), cell(w, "redis", collKeys, f)]);
+      body[body.length - 1].push(runner.formatRatio(ratio(w, collKeys)));
+    }
+  }
   return runner.renderTable(headers, body, new Set([0, 1, 3, 4, 5]));
 }
 
@@ -678,7 +733,12 @@ if (args.json) {
   if (phases.includes("memory")) {
     out.push(
       "\nBytes per key: (after - before) / keys, a fresh server per cell; used_memory from INFO, RSS of the process; " +
-        `read once memory has not moved for ${SETTLE_WINDOW_MS / 1000} s after the load\n`,
+        `read once memory has not moved for ${SETTLE_WINDOW_MS / 1000} s after the load` +
+        (collectionKinds.length > 0
+          ? `; collection rows: one HSET/SADD/ZADD/RPUSH per key with ${COLLECTIONS.elements} elements of ` +
+            `${COLLECTIONS.elementBytes} B (intset: small integers)`
+          : "") +
+        "\n",
     );
     out.push(memoryTable());
   }

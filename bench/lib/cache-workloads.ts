@@ -109,6 +109,98 @@ export function writePipeFile(file: string, n: number, valueBytes: number): numb
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
+// Small collections: one command per key, all its elements at once
+
+/** The collection loads of the memory part: what one key holds. */
+export const COLLECTION_KINDS = ["hash", "set", "intset", "zset", "list"] as const;
+export type CollectionKind = (typeof COLLECTION_KINDS)[number];
+
+/** How a collection key of `kind` is written: HSET h:<i> f0 v0 .., SADD s:<i> .., SADD n:<i> <ints>, ZADD, RPUSH. */
+export function collectionCommand(kind: CollectionKind, i: number, elements: number, valueBytes: number): string[] {
+  const p = valuePool();
+  const value = (j: number): string => {
+    const off = ((i * elements + j) * 7919) % (POOL_BYTES - valueBytes);
+    return p.toString("latin1", off, off + valueBytes);
+  };
+  const out: string[] = [];
+  switch (kind) {
+    case "hash":
+      out.push("HSET", `h:${i}`);
+      for (let j = 0; j < elements; j++) out.push(`f${j}`, value(j));
+      break;
+    case "set":
+      out.push("SADD", `s:${i}`);
+      for (let j = 0; j < elements; j++) out.push(value(j));
+      break;
+    case "intset":
+      // Small integers (an intset in Redis 7.0), distinct per key.
+      out.push("SADD", `n:${i}`);
+      for (let j = 0; j < elements; j++) out.push(String(((i * 31 + j * 1009) % 30000) + j * 30000));
+      break;
+    case "zset":
+      out.push("ZADD", `z:${i}`);
+      for (let j = 0; j < elements; j++) out.push(String(j + 1), value(j));
+      break;
+    case "list":
+      out.push("RPUSH", `l:${i}`);
+      for (let j = 0; j < elements; j++) out.push(value(j));
+      break;
+  }
+  return out;
+}
+
+/** A one-line description of the `kind` load, for the report. */
+export function collectionDetail(kind: CollectionKind, elements: number, valueBytes: number): string {
+  switch (kind) {
+    case "hash":
+      return `HSET h:<i> with ${elements} fields f0.. of ${valueBytes} B values`;
+    case "set":
+      return `SADD s:<i> with ${elements} members of ${valueBytes} B (not integers)`;
+    case "intset":
+      return `SADD n:<i> with ${elements} integer members below 300000`;
+    case "zset":
+      return `ZADD z:<i> with ${elements} members of ${valueBytes} B, integer scores 1..${elements}`;
+    case "list":
+      return `RPUSH l:<i> with ${elements} items of ${valueBytes} B`;
+  }
+}
+
+/** Writes the `redis-cli --pipe` input of n collection keys of `kind`. Returns the file's size. */
+export function writeCollectionPipeFile(
+  file: string,
+  kind: CollectionKind,
+  n: number,
+  elements: number,
+  valueBytes: number,
+): number {
+  const fd = openSync(file, "w");
+  let size = 0;
+  try {
+    const parts: string[] = [];
+    let pending = 0;
+    const flush = () => {
+      const b = Buffer.from(parts.join(""), "latin1");
+      writeSync(fd, b);
+      size += b.length;
+      parts.length = 0;
+      pending = 0;
+    };
+    for (let i = 0; i < n; i++) {
+      const args = collectionCommand(kind, i, elements, valueBytes);
+      let s = `*${args.length}\r\n`;
+      for (const a of args) s += `$${a.length}\r\n${a}\r\n`;
+      parts.push(s);
+      pending += s.length;
+      if (pending >= 4 << 20) flush();
+    }
+    flush();
+  } finally {
+    closeSync(fd);
+  }
+  return size;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
 // redis-cli --pipe
 
 export interface PipeResult {

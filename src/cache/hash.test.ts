@@ -1,21 +1,37 @@
 // Tests of HashValue: seeded random operations against a Map model (which keeps insertion order as
-// a listpack does), the one-way switch to the hashtable layout, HRANDFIELD count semantics, the
-// SCAN guarantee under concurrent removals and additions, and the memory estimate.
+// a listpack does), on the heap and in a slab, across the one-way switch from the packed listpack
+// to the hashtable layout; HRANDFIELD count semantics, the SCAN guarantee under concurrent removals
+// and additions, and the memory accounting of both forms.
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { seededRandom } from "../fs/random.js";
 import { HashValue } from "./hash.js";
+import { Slab } from "./slab.js";
 
-function runModel(seed: number, steps: number, maxEntries: number): void {
+/**
+ * Random HSET/HDEL/HGET against a Map. With a slab, the hash lives in it (as a key's hash does), and
+ * now and then leaves it and comes back (a removed key's object, a RENAME): the block must always
+ * be the only one, sized for the packed bytes, and freed once the hash is a hashtable.
+ */
+function runModel(seed: number, steps: number, maxEntries: number, slab?: Slab): void {
   const random = seededRandom(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   const field = () => `f${int(0, 200)}${random() < 0.05 ? "\u0000\u00ff" : ""}`;
   const h = new HashValue();
   const m = new Map<string, string>();
+  if (slab) h.attach(slab);
   for (let step = 0; step < steps; step++) {
     const r = random();
     const ctx = `seed ${seed} step ${step}`;
+    if (slab) {
+      assert.equal(slab.liveBlocks, h.listpack ? 1 : 0, ctx);
+      if (random() < 0.01) {
+        h.detach();
+        assert.equal(slab.liveBlocks, 0, ctx);
+        h.attach(slab);
+      }
+    }
     if (r < 0.45) {
       const f = field();
       const v = random() < 0.01 ? "x".repeat(65) : `v${int(0, 1e6)}`;
@@ -39,11 +55,47 @@ function runModel(seed: number, steps: number, maxEntries: number): void {
     }
   }
   assert.deepEqual(new Map(h), m);
+  const c = h.clone();
+  assert.equal(c.encoding, h.encoding);
+  assert.deepEqual([...c.fields()], [...h.fields()]);
+  assert.deepEqual([...c.values()], [...h.values()]);
+  if (slab) {
+    h.clear();
+    h.detach();
+    assert.equal(slab.bytesInUse, 0);
+  }
 }
 
 describe("HashValue against a Map model", () => {
   for (const seed of [1, 2, 3]) it(`seed ${seed}, listpack limit 128`, () => runModel(seed, 8000, 128));
   it("seed 4, listpack limit 1000 (stays compact unless a long value arrives)", () => runModel(4, 8000, 1000));
+  for (const seed of [5, 6, 7]) {
+    it(`seed ${seed}, in a slab, listpack limit 128`, () => runModel(seed, 8000, 128, new Slab()));
+  }
+  it("seed 8, in a slab, listpack limit 1000", () => runModel(8, 8000, 1000, new Slab()));
+  it("packs fields in insertion order and converts past the limits, across many hashes", () => {
+    const random = seededRandom(9);
+    for (let k = 0; k < 200; k++) {
+      const limit = 1 + Math.floor(random() * 20);
+      const slab = new Slab();
+      const h = new HashValue();
+      h.attach(slab);
+      const m = new Map<string, string>();
+      for (let step = 0; step < 60; step++) {
+        const f = `k${Math.floor(random() * 30)}`;
+        if (random() < 0.7) {
+          const v = "v".repeat(Math.floor(random() * 70));
+          const wasListpack = h.listpack;
+          h.set(f, v, limit, 64);
+          m.set(f, v);
+          // Converts exactly where Redis does: past the entry limit or on a value over 64 bytes.
+          if (wasListpack) assert.equal(h.listpack, m.size <= limit && v.length <= 64, `hash ${k} step ${step}`);
+        } else assert.equal(h.delete(f), m.delete(f));
+        assert.deepEqual(new Map(h), m);
+        if (h.listpack) assert.deepEqual([...h.fields()], [...m.keys()]);
+      }
+    }
+  });
 });
 
 describe("HashValue encoding", () => {
@@ -84,7 +136,11 @@ describe("HashValue encoding", () => {
     const c = h.clone();
     assert.deepEqual([...c.fields()], [...h.fields()]);
     assert.deepEqual([...c.values()], [...h.values()]);
+    const slab = new Slab();
+    h.attach(slab);
+    c.attach(slab);
     assert.equal(c.bytes, h.bytes);
+    assert.equal(slab.liveBlocks, 2);
     assert.equal(c.encoding, "listpack");
     c.set("f0", "changed");
     c.delete("f1");
@@ -192,8 +248,34 @@ describe("HashValue scan", () => {
 });
 
 describe("HashValue memory estimate", () => {
-  it("grows with content and returns to its start when emptied", () => {
+  it("a listpack in a slab: the block grows and shrinks with content, the heap part stays put", () => {
+    const slab = new Slab();
     const h = new HashValue();
+    h.attach(slab);
+    const heap = h.bytes;
+    const empty = slab.bytesInUse;
+    for (let i = 0; i < 300; i++) h.set(`field:${i}`, "v".repeat(i % 50));
+    assert.equal(h.bytes, heap);
+    const full = slab.bytesInUse;
+    assert.ok(full > empty + 300 * 30, `${full}`);
+    // Packed: about a length byte per field and value plus the bytes (Redis's listpack is alike).
+    assert.ok(full < 300 * (2 + 9 + 25) * 1.3, `${full}`);
+    for (let i = 0; i < 290; i++) h.delete(`field:${i}`);
+    assert.ok(slab.bytesInUse < full / 4, `${slab.bytesInUse}`);
+    h.clear();
+    assert.equal(slab.bytesInUse, empty);
+    assert.equal(h.size, 0);
+    h.detach();
+    assert.equal(slab.bytesInUse, 0);
+    assert.equal(slab.liveBlocks, 0);
+  });
+
+  it("a hashtable lives on the heap: grows with content and returns to its start when emptied", () => {
+    const slab = new Slab();
+    const h = new HashValue();
+    h.attach(slab);
+    h.convertToHashtable();
+    assert.equal(slab.bytesInUse, 0);
     const empty = h.bytes;
     for (let i = 0; i < 300; i++) h.set(`field:${i}`, "v".repeat(i % 50));
     const full = h.bytes;
@@ -206,5 +288,25 @@ describe("HashValue memory estimate", () => {
     h.clear();
     assert.equal(h.bytes, empty);
     assert.equal(h.size, 0);
+    assert.equal(slab.bytesInUse, 0);
+  });
+
+  it("a detached listpack keeps its content on the heap and can be attached again", () => {
+    const slab = new Slab();
+    const h = new HashValue();
+    for (let i = 0; i < 20; i++) h.set(`f${i}`, `v${i}`);
+    h.attach(slab);
+    assert.equal(h.attachedSlab(), slab);
+    const inSlab = h.bytes;
+    h.detach();
+    assert.equal(h.attachedSlab(), null);
+    assert.ok(h.bytes > inSlab);
+    assert.equal(slab.liveBlocks, 0);
+    assert.equal(h.get("f7"), "v7");
+    h.set("f20", "v20");
+    h.attach(slab);
+    assert.equal(h.size, 21);
+    assert.equal(h.get("f20"), "v20");
+    assert.throws(() => h.attach(new Slab()), /another store/);
   });
 });

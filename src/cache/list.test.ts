@@ -1,11 +1,12 @@
-// Tests of ListValue: seeded random operations against an array model (ring wrap-around, growth
-// and shrinking included), and LPOS/LREM/LTRIM/LINSERT semantics confirmed on redis-server 7.0.15.
+// Tests of ListValue: seeded random operations against an array model (packed in a slab, across
+// the conversion to the ring, ring wrap-around, growth and shrinking included), and LPOS/LREM/LTRIM/LINSERT semantics confirmed on redis-server 7.0.15.
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { seededRandom } from "../fs/random.js";
 import { ListValue } from "./list.js";
 import { resolveRange } from "./numbers.js";
+import { Slab } from "./slab.js";
 
 /** LPOS on an array, written straight from the Redis documentation. */
 function modelPositions(items: string[], v: string, rank: number, count: number, maxlen: number): number[] {
@@ -49,12 +50,20 @@ function modelRemove(items: string[], v: string, count: number): number {
   return removed;
 }
 
-function runModel(seed: number, steps: number): void {
+/**
+ * Random list operations against an array. `pad`: bytes added to half of the values, so the list
+ * outgrows the packed form's 8 KiB (0: it stays packed). With a slab the list lives in it and now
+ * and then leaves and comes back, as a key's list does.
+ */
+function runModel(seed: number, steps: number, pad = 0, slab?: Slab): void {
   const random = seededRandom(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
-  const value = () => `v${int(0, 12)}${random() < 0.1 ? "\u00ff" : ""}`;
+  const padding = "p".repeat(pad);
+  const value = () => `v${int(0, 12)}${random() < 0.1 ? "\u00ff" : ""}${pad > 0 && random() < 0.5 ? padding : ""}`;
   const l = new ListValue();
   let m: string[] = [];
+  let packed = true;
+  if (slab) l.attach(slab);
   // Phases bias toward growth then shrinkage so the ring resizes both ways.
   for (let step = 0; step < steps; step++) {
     const growing = Math.floor(step / 1500) % 2 === 0;
@@ -134,12 +143,64 @@ function runModel(seed: number, steps: number): void {
     }
     assert.equal(l.length, m.length, ctx);
     if (step % 101 === 0) assert.deepEqual(l.toArray(), m, ctx);
+    if (slab) {
+      if (slab.liveBlocks === 0) packed = false;
+      assert.equal(slab.liveBlocks, packed ? 1 : 0, ctx);
+      if (random() < 0.01) {
+        l.detach();
+        assert.equal(slab.liveBlocks, 0, ctx);
+        l.attach(slab);
+      }
+    }
   }
   assert.deepEqual([...l], m);
+  assert.deepEqual(l.clone().toArray(), m);
+  if (pad === 0) assert.equal(slab?.liveBlocks ?? 1, 1, "a small list stays packed");
+  if (slab) {
+    l.clear();
+    l.detach();
+    assert.equal(slab.bytesInUse, 0);
+  }
 }
 
 describe("ListValue against an array model", () => {
   for (const seed of [1, 2, 3, 4, 5]) it(`seed ${seed}`, () => runModel(seed, 8000));
+  for (const seed of [6, 7]) it(`seed ${seed}, in a slab`, () => runModel(seed, 8000, 0, new Slab()));
+  for (const seed of [8, 9, 10])
+    it(`seed ${seed}, long values, in a slab`, () => runModel(seed, 8000, 300, new Slab()));
+  it("seed 11, long values", () => runModel(11, 8000, 150));
+});
+
+describe("ListValue packed form", () => {
+  it("stays packed while its entries fit in 8 KiB, then converts for good", () => {
+    const slab = new Slab();
+    const l = new ListValue();
+    l.attach(slab);
+    // 2 length bytes + 100 bytes per value: 80 values fit (8,160 bytes), the 81st does not.
+    for (let i = 0; i < 80; i++) l.pushBack(`${String(i).padStart(3, "0")}${"x".repeat(97)}`);
+    assert.equal(slab.liveBlocks, 1);
+    assert.ok(slab.bytesInUse >= 8160 && slab.bytesInUse < 8160 * 1.25, `${slab.bytesInUse}`);
+    l.pushFront("y".repeat(100));
+    assert.equal(slab.liveBlocks, 0);
+    assert.equal(l.length, 81);
+    assert.equal(l.at(0), "y".repeat(100));
+    assert.equal(l.at(80).slice(0, 3), "079");
+    while (l.length > 1) l.popBack();
+    assert.equal(slab.liveBlocks, 0);
+  });
+
+  it("walks to an index from the nearer end or from the last position, with long lengths", () => {
+    const values = Array.from({ length: 60 }, (_, i) => (i % 7 === 0 ? "L".repeat(130 + i) : `v${i}`));
+    const l = new ListValue(values);
+    for (let i = 0; i < 60; i++) assert.equal(l.at(i), values[i]);
+    for (let i = 59; i >= 0; i--) assert.equal(l.at(i), values[i]);
+    for (const i of [30, 5, 55, 31, 29, 0, 59]) assert.equal(l.get(i - 60), values[i]);
+    assert.deepEqual(l.positions("L".repeat(130 + 56), -1, 0, 0), [56]);
+    assert.equal(l.popBack(), values[59]);
+    assert.equal(l.popBack(), values[58]);
+    assert.equal(l.popBack(), values[57]);
+    assert.equal(l.popBack(), values[56]);
+  });
 });
 
 describe("ListValue semantics confirmed on redis-server", () => {
@@ -205,18 +266,24 @@ describe("ListValue semantics confirmed on redis-server", () => {
 
   it("grows and shrinks its ring and accounts bytes", () => {
     const l = new ListValue();
-    const empty = l.bytes;
+    for (let i = 0; i < 100; i++) l.pushBack(`value-${i}`);
+    const slab = new Slab();
+    l.attach(slab);
+    const inSlab = l.bytes;
+    assert.ok(slab.bytesInUse > 100 * 8);
     for (let i = 0; i < 100_000; i++)
       if (i % 2) l.pushBack(`value-${i}`);
       else l.pushFront(`value-${i}`);
-    assert.equal(l.length, 100_000);
+    assert.equal(slab.bytesInUse, 0);
+    assert.equal(l.length, 100_100);
     assert.ok(l.bytes > 100_000 * 40);
     assert.equal(l.get(0), "value-99998");
     assert.equal(l.get(-1), "value-99999");
     while (l.length > 10) l.popBack();
-    assert.ok(l.bytes < empty + 1000, `bytes ${l.bytes}`);
+    assert.ok(l.bytes < inSlab + 1000, `bytes ${l.bytes}`);
+    const small = l.bytes;
     l.clear();
-    assert.equal(l.bytes, empty);
+    assert.ok(l.bytes <= small);
     assert.equal(l.popFront(), undefined);
     assert.equal(l.popBack(), undefined);
   });

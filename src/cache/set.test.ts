@@ -1,21 +1,45 @@
-// Tests of SetValue: seeded random operations against a Set model, SRANDMEMBER/SPOP count
-// semantics (positive: distinct, capped at the size; negative: repeats allowed), and uniformity
+// Tests of SetValue: seeded random operations against a Set model (on the heap and in a slab,
+// packed and across the conversion to the hashtable form), SRANDMEMBER/SPOP count semantics (positive: distinct, capped at the size; negative: repeats allowed), and uniformity
 // of the random picks.
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { seededRandom } from "../fs/random.js";
 import { distinctIndexes, SetValue, scanSlots } from "./set.js";
+import { Slab } from "./slab.js";
 
-function runModel(seed: number, steps: number): void {
+type Members = "strings" | "few" | "integers";
+
+/**
+ * Random SADD/SREM/SPOP/SRANDMEMBER against a Set. `kind`: "strings" (a pool of 300, so the set
+ * leaves the packed form), "few" (a pool of 100: it stays packed), "integers" (a pool of 700
+ * integers, with a rare string: packed up to 512 integers, converted by the string or the 513th).
+ * With a slab the set lives in it and now and then leaves and comes back, as a key's set does.
+ */
+function runModel(seed: number, steps: number, kind: Members = "strings", slab?: Slab): void {
   const random = seededRandom(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
-  const member = () => `m${int(0, 300)}${random() < 0.05 ? "\u0000\u00ff" : ""}`;
+  const member = (): string => {
+    if (kind === "integers") return random() < 0.002 ? "x" : String(int(-350, 350));
+    return `m${int(0, kind === "few" ? 100 : 300)}${random() < 0.05 ? "\u0000\u00ff" : ""}`;
+  };
   const s = new SetValue();
   const m = new Set<string>();
+  let packed = true;
+  if (slab) s.attach(slab);
   for (let step = 0; step < steps; step++) {
     const r = random();
     const ctx = `seed ${seed} step ${step}`;
+    if (slab) {
+      // One block while packed, none after the conversion, which is for good.
+      if (slab.liveBlocks === 0) packed = false;
+      assert.equal(slab.liveBlocks, packed ? 1 : 0, ctx);
+      if (random() < 0.01) {
+        s.detach();
+        assert.equal(slab.liveBlocks, 0, ctx);
+        s.attach(slab);
+      }
+    }
     if (r < 0.4) {
       const k = member();
       assert.equal(s.add(k), !m.has(k), ctx);
@@ -52,10 +76,67 @@ function runModel(seed: number, steps: number): void {
     if (step % 97 === 0) assert.deepEqual(new Set(s), m, ctx);
   }
   assert.deepEqual(new Set(s.members()), m);
+  if (kind === "few") assert.equal(slab?.liveBlocks ?? 1, 1, "a small set stays packed");
+  const c = s.clone();
+  assert.deepEqual(c.members(), s.members());
+  if (slab) {
+    s.clear();
+    s.detach();
+    assert.equal(slab.bytesInUse, 0);
+  }
 }
 
 describe("SetValue against a Set model", () => {
   for (const seed of [1, 2, 3, 4]) it(`seed ${seed}`, () => runModel(seed, 10000));
+  for (const seed of [5, 6]) it(`seed ${seed}, in a slab`, () => runModel(seed, 10000, "strings", new Slab()));
+  for (const seed of [7, 8]) it(`seed ${seed}, small, in a slab`, () => runModel(seed, 10000, "few", new Slab()));
+  for (const seed of [9, 10])
+    it(`seed ${seed}, integers, in a slab`, () => runModel(seed, 10000, "integers", new Slab()));
+});
+
+describe("SetValue packed form", () => {
+  it("stays packed up to 128 members of up to 64 bytes, or 512 integers, then converts for good", () => {
+    const slab = new Slab();
+    const strings = new SetValue();
+    strings.attach(slab);
+    for (let i = 0; i < 128; i++) strings.add(`member-${i}`);
+    assert.equal(slab.liveBlocks, 1);
+    strings.add("member-128");
+    assert.equal(slab.liveBlocks, 0);
+    strings.remove("member-128");
+    strings.remove("member-127");
+    assert.equal(slab.liveBlocks, 0);
+    assert.equal(strings.size, 127);
+
+    const ints = new SetValue();
+    ints.attach(slab);
+    for (let i = 0; i < 512; i++) ints.add(String(i * 7 - 1000));
+    assert.equal(slab.liveBlocks, 1);
+    assert.equal(ints.has("-1000"), true);
+    assert.equal(ints.has("-0"), false);
+    ints.add("0512"); // not an integer as an intset holds one
+    assert.equal(slab.liveBlocks, 0);
+
+    const long = new SetValue(["a"]);
+    long.attach(slab);
+    long.add("x".repeat(64));
+    assert.equal(slab.liveBlocks, 1);
+    long.add("y".repeat(65));
+    assert.equal(slab.liveBlocks, 0);
+    assert.deepEqual(long.members(), ["a", "x".repeat(64), "y".repeat(65)]);
+  });
+
+  it("keeps slot order: appends, and a removal closes the gap", () => {
+    const s = new SetValue(["a", "b", "c", "d"]);
+    s.remove("b");
+    s.add("e");
+    assert.deepEqual(s.members(), ["a", "c", "d", "e"]);
+    assert.equal(
+      s.popRandom(() => 0.3),
+      "c",
+    );
+    assert.deepEqual(s.members(), ["a", "d", "e"]);
+  });
 });
 
 describe("SetValue random selection", () => {
@@ -101,14 +182,21 @@ describe("SetValue random selection", () => {
   });
 
   it("pops everything when the count covers the set, and accounts bytes", () => {
+    const slab = new Slab();
     const s = new SetValue();
-    const empty = s.bytes;
-    for (let i = 0; i < 1000; i++) s.add(`member-${i}`);
-    assert.ok(s.bytes > empty + 1000 * 40);
+    s.attach(slab);
+    const inSlab = s.bytes;
+    for (let i = 0; i < 100; i++) s.add(`member-${i}`);
+    assert.equal(s.bytes, inSlab);
+    assert.ok(slab.bytesInUse > 100 * 10);
+    for (let i = 100; i < 1000; i++) s.add(`member-${i}`);
+    assert.equal(slab.bytesInUse, 0);
+    const big = s.bytes;
+    assert.ok(big > inSlab + 1000 * 40);
     const all = s.popRandomMany(5000);
     assert.equal(all.length, 1000);
     assert.equal(s.size, 0);
-    assert.equal(s.bytes, empty);
+    assert.ok(s.bytes < big - 1000 * 40);
   });
 });
 

@@ -1,13 +1,15 @@
 // The cache store: the slab, the numbered databases, the table of collection objects, the clock,
 // memory accounting and eviction. Pure TypeScript, no I/O; the RESP server drives it.
 //
-// used_memory = slab bytes in live blocks + index and expiry-heap bytes + the estimated heap bytes
-// of collection objects. maxmemory is enforced on that number by evictUntilFits(), which samples
-// keys (never keeps per-key queues) into a small pool ranked by the policy, as Redis does.
+// used_memory = slab bytes in live blocks (keys, strings and packed small collections) + index and
+// expiry-heap bytes + the estimated heap bytes of collection objects. maxmemory is enforced on that
+// number by evictUntilFits(), which samples keys (never keeps per-key queues) into a small pool
+// ranked by the policy, as Redis does.
 
 import { latin1 } from "../format/latin1.js";
 import { Db } from "./db.js";
 import { T_FREE } from "./entry.js";
+import { isPacked } from "./packed.js";
 import { Slab } from "./slab.js";
 
 export const EVICTION_POLICIES = [
@@ -22,7 +24,10 @@ export const EVICTION_POLICIES = [
 ] as const;
 export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
 
-/** A collection value kept on the JS heap; `bytes` estimates its heap footprint. */
+/**
+ * A collection value; `bytes` estimates its heap footprint. A packed one (packed.ts) keeps its
+ * bytes in a slab block while it belongs to a key: addObject attaches it, removeObject detaches it.
+ */
 export interface CacheObject {
   readonly bytes: number;
 }
@@ -77,6 +82,8 @@ export class CacheStore {
   private readonly objects: (CacheObject | undefined)[] = [undefined];
   private readonly objectBytes: number[] = [0];
   private readonly freeIds: number[] = [];
+  /** Packed collections held by more than one key, with the number of extra keys (see addObject). */
+  private readonly sharedObjects = new Map<object, number>();
   private heapBytes = 0;
   // The eviction pool (Redis's EVPOOL_SIZE candidates), ascending by score, in parallel typed arrays.
   private readonly poolDb = new Int32Array(POOL_SIZE);
@@ -118,6 +125,7 @@ export class CacheStore {
     this.objects.length = 1;
     this.objectBytes.length = 1;
     this.freeIds.length = 0;
+    this.sharedObjects.clear();
     this.heapBytes = 0;
     this.poolN = 0;
   }
@@ -134,6 +142,12 @@ export class CacheStore {
 
   addObject(obj: CacheObject | object): number {
     const o = obj as CacheObject;
+    // A packed collection moves its bytes into the slab. One already there is being given a second
+    // key for a moment (RENAME, MOVE: the source key is deleted next), so its removal waits for both.
+    if (isPacked(obj)) {
+      if (obj.attachedSlab() === this.slab) this.sharedObjects.set(obj, (this.sharedObjects.get(obj) ?? 0) + 1);
+      else obj.attach(this.slab);
+    }
     const id = this.freeIds.pop() ?? this.objects.length;
     this.objects[id] = o;
     const b = o.bytes ?? 0;
@@ -155,6 +169,13 @@ export class CacheStore {
   }
 
   removeObject(id: number): void {
+    const o = this.objects[id];
+    if (o !== undefined && isPacked(o)) {
+      const shared = this.sharedObjects.get(o);
+      if (shared === undefined) o.detach();
+      else if (shared > 1) this.sharedObjects.set(o, shared - 1);
+      else this.sharedObjects.delete(o);
+    }
     this.heapBytes -= this.objectBytes[id];
     this.objectBytes[id] = 0;
     this.objects[id] = undefined;

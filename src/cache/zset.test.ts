@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { seededRandom } from "../fs/random.js";
 import { parseLexBoundStr, parseScoreRangeStr, resolveRange } from "./numbers.js";
+import { Slab } from "./slab.js";
 import { type LexBound, type LexRange, type ScoreRange, SortedSet, type ZEntry } from "./zset.js";
 
 type E = { member: string; score: number };
@@ -50,18 +51,35 @@ function collect(fn: (visit: (m: string, s: number) => void) => void): E[] {
   return out;
 }
 
-function runModel(seed: number, steps: number, equalScores: boolean, maxChunk?: number): void {
+/**
+ * Random operations against the model. `maxChunk` starts the set in the skiplist form with chunks
+ * that small; without it the set starts packed and converts once it holds more than 128 members
+ * (a pool of 400) or never (a pool of 100). With a slab the packed set lives in it, now and then
+ * leaves and comes back (as a key's set does), and scores include -0, huge and fractional ones.
+ */
+function runModel(
+  seed: number,
+  steps: number,
+  equalScores: boolean,
+  maxChunk?: number,
+  memberPool = 400,
+  slab?: Slab,
+): void {
   const random = seededRandom(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   const z = new SortedSet(maxChunk);
   const m = new Model();
-  const memberPool = 400;
+  if (slab) z.attach(slab);
+  let packed = maxChunk === undefined;
+  // Whether a ZSCAN went by steps (which moves a packed set to the skiplist form).
+  let stepped = false;
   const member = () => {
     const n = int(0, memberPool);
     // Include bytes above 0x7f and a NUL so ordering is checked bytewise.
     return n % 37 === 0 ? `\u00ff${n}` : n % 41 === 0 ? `m\u0000${n}` : `m${n}`;
   };
   const scoreValues = [-Infinity, -2.5, -1, 0, 0, 1, 1, 2, 3.75, 10, Infinity];
+  if (slab) scoreValues.push(-0, 2 ** 51, -(2 ** 51), 2 ** 51 + 2, 2 ** 53, -(2 ** 60), 1e300, 5e-324, 1000000);
   const score = () =>
     equalScores ? 0 : random() < 0.7 ? scoreValues[int(0, scoreValues.length - 1)] : random() * 20 - 10;
   const bound = (): number => (random() < 0.8 ? scoreValues[int(0, scoreValues.length - 1)] : random() * 20 - 10);
@@ -196,7 +214,10 @@ function runModel(seed: number, steps: number, equalScores: boolean, maxChunk?: 
         const seen = new Map<string, number>();
         let cursor = 0;
         do {
-          cursor = z.scan(cursor, int(1, 50), (k, sc) => seen.set(k, sc));
+          // A small set is mostly scanned whole: a scan by steps ends its packed form.
+          const count = memberPool <= 128 && random() < 0.98 ? 200 : int(1, 50);
+          if (count < z.size) stepped = true;
+          cursor = z.scan(cursor, count, (k, sc) => seen.set(k, sc));
           for (let j = int(0, 3); j > 0; j--) {
             const k = member();
             touched.add(k);
@@ -227,9 +248,24 @@ function runModel(seed: number, steps: number, equalScores: boolean, maxChunk?: 
       z.checkInvariants();
       assert.deepEqual([...z.entries()], m.items, ctx);
     }
+    if (slab) {
+      if (slab.liveBlocks === 0) packed = false;
+      assert.equal(slab.liveBlocks, packed ? 1 : 0, ctx);
+      if (random() < 0.01) {
+        z.detach();
+        assert.equal(slab.liveBlocks, 0, ctx);
+        z.attach(slab);
+      }
+    }
   }
   z.checkInvariants();
   assert.deepEqual([...z.entries()], m.items);
+  if (memberPool <= 128 && maxChunk === undefined) assert.ok(packed || stepped, "a small set stays packed");
+  if (slab) {
+    z.deleteRangeByRank(0, z.size - 1);
+    z.detach();
+    assert.equal(slab.bytesInUse, 0);
+  }
 }
 
 describe("SortedSet against a model", () => {
@@ -250,6 +286,70 @@ describe("SortedSet against a model", () => {
   ]) {
     it(`equal scores with lex ranges, seed ${seed}, chunks of ${chunk}`, () => runModel(seed, 6000, true, chunk));
   }
+  for (const seed of [21, 22]) {
+    it(`mixed scores, seed ${seed}, in a slab`, () => runModel(seed, 6000, false, undefined, 400, new Slab()));
+    it(`mixed scores, seed ${seed}, small, in a slab`, () => runModel(seed, 6000, false, undefined, 100, new Slab()));
+    it(`equal scores, seed ${seed}, small, in a slab`, () => runModel(seed, 6000, true, undefined, 100, new Slab()));
+  }
+});
+
+describe("SortedSet packed form", () => {
+  it("converts past 128 members or a member over 64 bytes, for good", () => {
+    const slab = new Slab();
+    const z = new SortedSet();
+    z.attach(slab);
+    for (let i = 0; i < 128; i++) z.add(`m${i}`, i % 10);
+    assert.equal(slab.liveBlocks, 1);
+    assert.equal(z.add("m0", 5), 0); // a rescore is no new member
+    assert.equal(slab.liveBlocks, 1);
+    z.add("m128", 1);
+    assert.equal(slab.liveBlocks, 0);
+    z.deleteRangeByRank(0, 120);
+    assert.equal(slab.liveBlocks, 0);
+    const long = new SortedSet();
+    long.attach(slab);
+    long.add("x".repeat(64), 1);
+    assert.equal(slab.liveBlocks, 1);
+    long.add("y".repeat(65), 1);
+    assert.equal(slab.liveBlocks, 0);
+    assert.deepEqual(
+      [...long.entries()].map((e) => e.member.length),
+      [64, 65],
+    );
+  });
+
+  it("keeps small integer scores in a byte and others exactly", () => {
+    const slab = new Slab();
+    const z = new SortedSet();
+    z.attach(slab);
+    for (let i = 0; i < 40; i++) z.add(`k${i}`, i - 20);
+    // 40 entries of 1 (score) + 1 (length) + 2-3 bytes, and the header: one small block.
+    assert.ok(slab.bytesInUse <= 6 + 40 * 5, `${slab.bytesInUse}`);
+    const odd = [-0, 0.1, -(2 ** 51), 2 ** 51, 2 ** 51 + 2, 2 ** 53 + 2, -1e308, Number.MIN_VALUE];
+    for (let i = 0; i < odd.length; i++) z.add(`o${i}`, odd[i]);
+    for (let i = 0; i < odd.length; i++) assert.ok(Object.is(z.score(`o${i}`), odd[i]), `score ${odd[i]}`);
+    z.checkInvariants();
+  });
+
+  it("ZSCAN: a packed set whole when the count covers it, else by steps in the skiplist form", () => {
+    const slab = new Slab();
+    const z = new SortedSet();
+    z.attach(slab);
+    for (let i = 0; i < 10; i++) z.add(`m${i}`, i);
+    const seen: string[] = [];
+    assert.equal(
+      z.scan(0, 10, (m) => seen.push(m)),
+      0,
+    );
+    assert.equal(seen.length, 10);
+    assert.equal(slab.liveBlocks, 1);
+    const steps: string[] = [];
+    let cursor = z.scan(0, 3, (m) => steps.push(m));
+    assert.notEqual(cursor, 0);
+    assert.equal(slab.liveBlocks, 0);
+    while (cursor !== 0) cursor = z.scan(cursor, 3, (m) => steps.push(m));
+    assert.deepEqual(steps.sort(), seen.sort());
+  });
 });
 
 describe("SortedSet semantics confirmed on redis-server", () => {

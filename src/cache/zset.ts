@@ -1,7 +1,17 @@
-// SortedSet: the large-sorted-set structure of the cache (Redis's skiplist + dict encoding). Members
-// are latin1 byte strings ordered by (score, member bytes), as Redis orders them.
+// SortedSet: the sorted-set structure of the cache. Members are latin1 byte strings ordered by
+// (score, member bytes), as Redis orders them. Two forms:
 //
-// Order: sorted chunks of at most 128 entries (parallel member and score arrays). Each chunk's
+// - packed (see packed.ts) while the set has at most ZSET_PACKED_MAX_ENTRIES members of at most
+//   ZSET_PACKED_MAX_VALUE bytes (Redis's zset-max-listpack-* defaults): [score][varint len][member]
+//   per member in one slab block, in order; the score is a varint u: 0 for an f64 that follows (8
+//   bytes, little-endian), else u - 1 is the zigzag of an integer score up to 2^51 (one byte for
+//   small integers, as a listpack holds them). Every operation walks the block (O(n), n is small).
+//   ZSCAN returns a packed set whole, with cursor 0.
+// - ChunkedZset (Redis's skiplist + dict encoding), for good once a limit is crossed.
+// Which encoding Redis reports for a set, and the replies that depend on it, are the commands'
+// business (zsets.ts); the packed form only follows Redis's default limits to hold small sets.
+//
+// ChunkedZset order: sorted chunks of at most 128 entries (parallel member and score arrays). Each chunk's
 // size and first score also sit in flat typed arrays, which searches binary-search before
 // touching any chunk, and a Fenwick tree over the sizes maps rank <-> chunk in O(log chunks).
 // A chunk over 128 splits (at the edge when the insert was at an end, so append-only workloads
@@ -16,6 +26,22 @@
 // Scores are stored as given (never NaN: callers reject it). -0 and 0 compare equal, as in
 // Redis; Redis's small (listpack) encoding happens to reply -0 as "0", its skiplist as "-0".
 
+import { varintLen, writeVarint } from "./entry.js";
+import {
+  compareStr,
+  decode,
+  H_BIG,
+  HDR,
+  newBlock,
+  P,
+  Packed,
+  readU24,
+  readVarint,
+  sameStr,
+  varintLenBig,
+  writeStr,
+  writeVarintBig,
+} from "./packed.js";
 import { distinctIndexes, scanSlots } from "./set.js";
 
 /** A member with its score. */
@@ -65,7 +91,8 @@ const MAP_ENTRY_BYTES = 34; // small-integer values, so never boxed
 const CHUNK_OVERHEAD_BYTES = 120;
 const ENTRY_SLOT_BYTES = 42; // member pointer and unboxed score in a chunk and in the slots, with slack (measured)
 
-export class SortedSet {
+/** The skiplist form (see the file comment). */
+class ChunkedZset {
   private readonly maxChunk: number;
   private readonly map = new Map<string, number>(); // member -> slot
   private readonly slotMembers: string[] = [];
@@ -80,7 +107,6 @@ export class SortedSet {
   private fenDirty = false;
   private payloadBytes = 0;
 
-  /** `maxChunk` (entries per chunk, at least 4) exists for tests that want many chunks. */
   constructor(maxChunk = DEFAULT_CHUNK) {
     this.maxChunk = Math.max(4, maxChunk | 0);
   }
@@ -709,6 +735,538 @@ export class SortedSet {
       }
     }
     return pos; // 0-based chunk index
+  }
+}
+
+/** The packed form's limits: Redis's zset-max-listpack-entries / -value defaults. */
+export const ZSET_PACKED_MAX_ENTRIES = 128;
+export const ZSET_PACKED_MAX_VALUE = 64;
+
+const TWO51 = 2 ** 51;
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+
+/** The score's varint u (0: an f64 follows). */
+function scoreCode(score: number): number {
+  if (Number.isInteger(score) && score <= TWO51 && score >= -TWO51 && !(score === 0 && 1 / score < 0)) {
+    return (score >= 0 ? 2 * score : -2 * score - 1) + 1;
+  }
+  return 0;
+}
+
+/** Bytes of a packed entry for (member, score). */
+function entryBytes(member: string, score: number): number {
+  const u = scoreCode(score);
+  return (u === 0 ? 9 : varintLenBig(u)) + varintLen(member.length) + member.length;
+}
+
+function writeEntry(b: Uint8Array, p: number, member: string, score: number): void {
+  const u = scoreCode(score);
+  if (u === 0) {
+    b[p++] = 0;
+    F64[0] = score;
+    for (let k = 0; k < 8; k++) b[p + k] = F64_BYTES[k];
+    p += 8;
+  } else p = writeVarintBig(b, p, u);
+  writeStr(b, writeVarint(b, p, member.length), member);
+}
+
+// readEntry()'s results: the entry's score and member bytes.
+let zScore = 0;
+let zStart = 0;
+let zLen = 0;
+
+/** Reads the entry at p into zScore/zStart/zLen; returns the position after it. */
+function readEntry(b: Uint8Array, p: number): number {
+  let u = b[p];
+  if (u < 0x80) p++;
+  else {
+    u = readVarint(b, p);
+    p = P.q;
+  }
+  if (u === 0) {
+    for (let k = 0; k < 8; k++) F64_BYTES[k] = b[p + k];
+    zScore = F64[0];
+    p += 8;
+  } else {
+    const z = u - 1;
+    zScore = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+  let n = b[p];
+  if (n < 0x80) p++;
+  else {
+    n = readVarint(b, p);
+    p = P.q;
+  }
+  zStart = p;
+  zLen = n;
+  return p + n;
+}
+
+/** Whether the entry read last sorts before (score, member). */
+function readBefore(b: Uint8Array, score: number, member: string): boolean {
+  return zScore < score || (zScore === score && compareStr(b, zStart, zLen, member) < 0);
+}
+
+export class SortedSet extends Packed<ChunkedZset> {
+  /**
+   * `maxChunk` (entries per chunk, at least 4) exists for tests that want many chunks: such a set
+   * starts in the skiplist form.
+   */
+  constructor(maxChunk?: number) {
+    super(maxChunk === undefined ? newBlock() : new ChunkedZset(maxChunk), maxChunk !== undefined);
+  }
+
+  /** Number of members. */
+  get size(): number {
+    return this.h === H_BIG ? this.big.size : this.count();
+  }
+
+  /** The member's score, or undefined. */
+  score(member: string): number | undefined {
+    if (this.h === H_BIG) return this.big.score(member);
+    return this.find(member) < 0 ? undefined : zScore;
+  }
+
+  has(member: string): boolean {
+    if (this.h === H_BIG) return this.big.has(member);
+    return this.find(member) >= 0;
+  }
+
+  /**
+   * Sets member's score. Returns undefined when the member is new, else its previous score (the
+   * set is unchanged when that equals `score`). NaN must not be passed.
+   */
+  add(member: string, score: number): number | undefined {
+    if (this.h === H_BIG) return this.big.add(member, score);
+    const e = this.find(member);
+    if (e >= 0) {
+      const old = zScore;
+      if (old === score && (old !== 0 || 1 / old === 1 / score)) return old;
+      const n = readU24(P.b, P.o + 3);
+      this.removeBytes(e - P.o - HDR, zStart + zLen - e, n - 1);
+      this.insert(member, score, n - 1);
+      return old;
+    }
+    const n = readU24(P.b, P.o + 3);
+    if (n >= ZSET_PACKED_MAX_ENTRIES || member.length > ZSET_PACKED_MAX_VALUE) {
+      return this.convert().add(member, score);
+    }
+    this.insert(member, score, n);
+    return undefined;
+  }
+
+  /** Removes member; returns whether it was there. */
+  remove(member: string): boolean {
+    if (this.h === H_BIG) return this.big.remove(member);
+    const e = this.find(member);
+    if (e < 0) return false;
+    this.removeBytes(e - P.o - HDR, zStart + zLen - e, readU24(P.b, P.o + 3) - 1);
+    return true;
+  }
+
+  /** 0-based rank of member in ascending order (descending when reverse), or undefined. */
+  rank(member: string, reverse = false): number | undefined {
+    if (this.h === H_BIG) return this.big.rank(member, reverse);
+    const o = this.open();
+    const b = P.b;
+    const n = readU24(b, o + 3);
+    let p = o + HDR;
+    for (let r = 0; r < n; r++) {
+      p = readEntry(b, p);
+      if (sameStr(b, zStart, zLen, member)) return reverse ? n - 1 - r : r;
+    }
+    return undefined;
+  }
+
+  /** The entry at ascending rank r (0 <= r < size), or undefined. */
+  at(r: number): ZEntry | undefined {
+    if (this.h === H_BIG) return this.big.at(r);
+    const o = this.open();
+    const b = P.b;
+    const n = readU24(b, o + 3);
+    if (r < 0 || r >= n || !Number.isInteger(r)) return undefined;
+    let p = o + HDR;
+    for (let k = 0; k <= r; k++) p = readEntry(b, p);
+    return { member: decode(b, zStart, zStart + zLen), score: zScore };
+  }
+
+  /**
+   * Visits ranks first..last inclusive (0 <= first <= last < size, already resolved, e.g. with
+   * numbers.ts resolveRange), ascending; with reverse, ranks counted from the top, in descending
+   * order (ZREVRANGE first last). Only the visited entries are touched.
+   */
+  rangeByRank(first: number, last: number, reverse: boolean, visit: (member: string, score: number) => void): void {
+    if (this.h === H_BIG) {
+      this.big.rangeByRank(first, last, reverse, visit);
+      return;
+    }
+    const n = this.count();
+    if (first < 0) first = 0;
+    if (last >= n) last = n - 1;
+    if (first > last) return;
+    // Ascending ranks lo..hi, read out first: `visit` may change the set.
+    const lo = reverse ? n - 1 - last : first;
+    const hi = reverse ? n - 1 - first : last;
+    const members: string[] = [];
+    const scores: number[] = [];
+    this.readRanks(lo, hi, members, scores);
+    if (!reverse) for (let k = 0; k < members.length; k++) visit(members[k], scores[k]);
+    else for (let k = members.length - 1; k >= 0; k--) visit(members[k], scores[k]);
+  }
+
+  /** Rank of the first entry inside the range's lower end (size when none). */
+  lowerRankByScore(min: number, exclusive: boolean): number {
+    if (this.h === H_BIG) return this.big.lowerRankByScore(min, exclusive);
+    return this.firstRankByScore(min, exclusive);
+  }
+
+  /** One past the rank of the last entry inside the range's upper end. */
+  upperRankByScore(max: number, exclusive: boolean): number {
+    if (this.h === H_BIG) return this.big.upperRankByScore(max, exclusive);
+    return this.firstRankByScore(max, !exclusive);
+  }
+
+  /** Rank of the first member at or after the lex lower end. */
+  lowerRankByLex(min: LexBound): number {
+    if (this.h === H_BIG) return this.big.lowerRankByLex(min);
+    switch (min.kind) {
+      case "-":
+        return 0;
+      case "+":
+        return this.count();
+      default:
+        return this.firstRankByLex(min.value, min.kind === "(");
+    }
+  }
+
+  /** One past the rank of the last member at or before the lex upper end. */
+  upperRankByLex(max: LexBound): number {
+    if (this.h === H_BIG) return this.big.upperRankByLex(max);
+    switch (max.kind) {
+      case "-":
+        return 0;
+      case "+":
+        return this.count();
+      default:
+        return this.firstRankByLex(max.value, max.kind === "[");
+    }
+  }
+
+  /** ZCOUNT, O(log n). */
+  countByScore(range: ScoreRange): number {
+    const lo = this.lowerRankByScore(range.min, range.minEx);
+    const hi = this.upperRankByScore(range.max, range.maxEx);
+    return hi > lo ? hi - lo : 0;
+  }
+
+  /** ZLEXCOUNT, O(log n). */
+  countByLex(range: LexRange): number {
+    const lo = this.lowerRankByLex(range.min);
+    const hi = this.upperRankByLex(range.max);
+    return hi > lo ? hi - lo : 0;
+  }
+
+  /** The ascending rank interval [lo, hi) of a score range (empty when hi <= lo). */
+  ranksByScore(range: ScoreRange): [number, number] {
+    return [this.lowerRankByScore(range.min, range.minEx), this.upperRankByScore(range.max, range.maxEx)];
+  }
+
+  /** The ascending rank interval [lo, hi) of a lex range. */
+  ranksByLex(range: LexRange): [number, number] {
+    return [this.lowerRankByLex(range.min), this.upperRankByLex(range.max)];
+  }
+
+  /**
+   * ZRANGEBYSCORE / ZREVRANGEBYSCORE with LIMIT: visits entries in the range, ascending (descending
+   * when reverse), skipping `offset` of them and visiting at most `limit` (negative: all). Returns
+   * the number visited.
+   */
+  rangeByScore(
+    range: ScoreRange,
+    reverse: boolean,
+    offset: number,
+    limit: number,
+    visit: (member: string, score: number) => void,
+  ): number {
+    const [lo, hi] = this.ranksByScore(range);
+    return this.visitInterval(lo, hi, reverse, offset, limit, visit);
+  }
+
+  /** ZRANGEBYLEX / ZREVRANGEBYLEX with LIMIT, as rangeByScore. */
+  rangeByLex(
+    range: LexRange,
+    reverse: boolean,
+    offset: number,
+    limit: number,
+    visit: (member: string, score: number) => void,
+  ): number {
+    const [lo, hi] = this.ranksByLex(range);
+    return this.visitInterval(lo, hi, reverse, offset, limit, visit);
+  }
+
+  /** ZREMRANGEBYRANK on resolved ascending ranks first..last inclusive; returns the number removed. */
+  deleteRangeByRank(first: number, last: number): number {
+    if (this.h === H_BIG) return this.big.deleteRangeByRank(first, last);
+    const o = this.open();
+    const b = P.b;
+    const n = readU24(b, o + 3);
+    if (first < 0) first = 0;
+    if (last >= n) last = n - 1;
+    if (first > last) return 0;
+    const start = o + HDR;
+    let p = start;
+    for (let k = 0; k < first; k++) p = readEntry(b, p);
+    const from = p;
+    for (let k = first; k <= last; k++) p = readEntry(b, p);
+    const removed = last - first + 1;
+    this.removeBytes(from - start, p - from, n - removed);
+    return removed;
+  }
+
+  /** ZREMRANGEBYSCORE; returns the number removed. */
+  deleteRangeByScore(range: ScoreRange): number {
+    const [lo, hi] = this.ranksByScore(range);
+    return hi > lo ? this.deleteRangeByRank(lo, hi - 1) : 0;
+  }
+
+  /** ZREMRANGEBYLEX; returns the number removed. */
+  deleteRangeByLex(range: LexRange): number {
+    const [lo, hi] = this.ranksByLex(range);
+    return hi > lo ? this.deleteRangeByRank(lo, hi - 1) : 0;
+  }
+
+  /** Removes and returns the lowest entry (ZPOPMIN), or undefined when empty. */
+  popMin(): ZEntry | undefined {
+    if (this.h === H_BIG) return this.big.popMin();
+    const e = this.at(0);
+    if (e !== undefined) this.deleteRangeByRank(0, 0);
+    return e;
+  }
+
+  /** Removes and returns the highest entry (ZPOPMAX), or undefined when empty. */
+  popMax(): ZEntry | undefined {
+    if (this.h === H_BIG) return this.big.popMax();
+    const n = this.count();
+    const e = this.at(n - 1);
+    if (e !== undefined) this.deleteRangeByRank(n - 1, n - 1);
+    return e;
+  }
+
+  /** A uniformly random entry, or undefined when empty. `random` returns [0, 1). */
+  randomEntry(random: () => number = Math.random): ZEntry | undefined {
+    if (this.h === H_BIG) return this.big.randomEntry(random);
+    const n = this.count();
+    return n === 0 ? undefined : this.at(Math.floor(random() * n));
+  }
+
+  /**
+   * ZRANDMEMBER count: for count >= 0, min(count, size) distinct entries (the whole set in order
+   * when count >= size, else in random order); for count < 0, |count| entries drawn independently
+   * (repeats allowed).
+   */
+  randomEntries(count: number, random: () => number = Math.random): ZEntry[] {
+    if (this.h === H_BIG) return this.big.randomEntries(count, random);
+    const n = this.count();
+    const out: ZEntry[] = [];
+    if (n === 0 || count === 0) return out;
+    const members: string[] = [];
+    const scores: number[] = [];
+    this.readRanks(0, n - 1, members, scores);
+    if (count < 0) {
+      for (let k = -count; k > 0; k--) {
+        const i = Math.floor(random() * n);
+        out.push({ member: members[i], score: scores[i] });
+      }
+    } else if (count >= n) {
+      for (let i = 0; i < n; i++) out.push({ member: members[i], score: scores[i] });
+    } else {
+      for (const i of distinctIndexes(n, count, random)) out.push({ member: members[i], score: scores[i] });
+    }
+    return out;
+  }
+
+  /** All entries in ascending order. */
+  *entries(): IterableIterator<ZEntry> {
+    if (this.h === H_BIG) {
+      yield* this.big.entries();
+      return;
+    }
+    const members: string[] = [];
+    const scores: number[] = [];
+    this.readRanks(0, this.count() - 1, members, scores);
+    for (let k = 0; k < members.length; k++) yield { member: members[k], score: scores[k] };
+  }
+
+  /** Visits every entry in ascending order (faster than entries()). Do not mutate while visiting. */
+  forEach(visit: (member: string, score: number) => void): void {
+    if (this.h === H_BIG) {
+      this.big.forEach(visit);
+      return;
+    }
+    this.rangeByRank(0, this.count() - 1, false, visit);
+  }
+
+  /**
+   * One ZSCAN step: visits up to `count` entries in no particular order and returns the next
+   * cursor (0 when done; start with 0). Every member present for the whole scan is visited at
+   * least once, whatever is added, removed or rescored in between (Redis's SCAN guarantee);
+   * members may repeat. A packed set that `count` covers is visited whole, with cursor 0; one it
+   * does not cover (the commands scan a small set by steps only where Redis holds it as a
+   * skiplist) moves to the skiplist form first, whose slots then start in rank order.
+   */
+  scan(cursor: number, count: number, visit: (member: string, score: number) => void): number {
+    if (this.h !== H_BIG) {
+      if (count >= this.count()) {
+        this.forEach(visit);
+        return 0;
+      }
+      this.convert();
+    }
+    return this.big.scan(cursor, count, visit);
+  }
+
+  /** Estimated heap bytes held (a packed set's block is counted by the slab, not here). */
+  get bytes(): number {
+    return this.heapBytes((z) => z.bytes);
+  }
+
+  /** Checks the internal invariants (tests). */
+  checkInvariants(): void {
+    if (this.h === H_BIG) {
+      this.big.checkInvariants();
+      return;
+    }
+    const o = this.open();
+    const b = P.b;
+    const n = readU24(b, o + 3);
+    const end = o + HDR + readU24(b, o);
+    let p = o + HDR;
+    let prevScore = Number.NEGATIVE_INFINITY;
+    let prevMember: string | null = null;
+    const seen = new Set<string>();
+    for (let k = 0; k < n; k++) {
+      if (p >= end) throw new Error(`packed: ${k} entries before the end, count ${n}`);
+      p = readEntry(b, p);
+      const m = decode(b, zStart, zStart + zLen);
+      if (prevMember !== null && compare(prevScore, prevMember, zScore, m) >= 0)
+        throw new Error(`packed order at ${k}`);
+      if (seen.has(m)) throw new Error(`packed: ${m} twice`);
+      seen.add(m);
+      prevScore = zScore;
+      prevMember = m;
+    }
+    if (p !== end) throw new Error(`packed: entries end at ${p - o}, used says ${end - o}`);
+  }
+
+  protected unpack(): ChunkedZset {
+    const z = new ChunkedZset();
+    const members: string[] = [];
+    const scores: number[] = [];
+    this.readRanks(0, this.count() - 1, members, scores);
+    for (let k = 0; k < members.length; k++) z.add(members[k], scores[k]);
+    return z;
+  }
+
+  // -- packed internals ------------------------------------------------------------------------
+
+  /** The position of member's entry (P at the block, zScore its score), or -1. */
+  private find(member: string): number {
+    const o = this.open();
+    const b = P.b;
+    const end = o + HDR + readU24(b, o);
+    const want = member.length;
+    let p = o + HDR;
+    while (p < end) {
+      const e = p;
+      p = readEntry(b, p);
+      if (zLen === want && sameStr(b, zStart, zLen, member)) return e;
+    }
+    return -1;
+  }
+
+  /** Inserts a member the set does not hold, in order; n is the count before. */
+  private insert(member: string, score: number, n: number): void {
+    const o = this.open();
+    const b = P.b;
+    const start = o + HDR;
+    const end = start + readU24(b, o);
+    let p = start;
+    while (p < end) {
+      const next = readEntry(b, p);
+      if (!readBefore(b, score, member)) break;
+      p = next;
+    }
+    const at = this.splice(p - start, 0, entryBytes(member, score));
+    writeEntry(P.b, at, member, score);
+    this.setCount(n + 1);
+  }
+
+  private removeBytes(at: number, len: number, count: number): void {
+    this.splice(at, len, 0);
+    this.setCount(count);
+  }
+
+  /** Appends the entries of ascending ranks lo..hi (within the set) to members and scores. */
+  private readRanks(lo: number, hi: number, members: string[], scores: number[]): void {
+    const o = this.open();
+    const b = P.b;
+    let p = o + HDR;
+    for (let k = 0; k < lo; k++) p = readEntry(b, p);
+    for (let k = lo; k <= hi; k++) {
+      p = readEntry(b, p);
+      members.push(decode(b, zStart, zStart + zLen));
+      scores.push(zScore);
+    }
+  }
+
+  /** The first rank whose score is > x (strict) or >= x, or size. */
+  private firstRankByScore(x: number, strict: boolean): number {
+    const o = this.open();
+    const b = P.b;
+    const n = readU24(b, o + 3);
+    let p = o + HDR;
+    for (let r = 0; r < n; r++) {
+      p = readEntry(b, p);
+      if (strict ? zScore > x : zScore >= x) return r;
+    }
+    return n;
+  }
+
+  /** The first rank whose member is > v (strict) or >= v, or size. */
+  private firstRankByLex(v: string, strict: boolean): number {
+    const o = this.open();
+    const b = P.b;
+    const n = readU24(b, o + 3);
+    let p = o + HDR;
+    for (let r = 0; r < n; r++) {
+      p = readEntry(b, p);
+      const c = compareStr(b, zStart, zLen, v);
+      if (strict ? c > 0 : c >= 0) return r;
+    }
+    return n;
+  }
+
+  private visitInterval(
+    lo: number,
+    hi: number,
+    reverse: boolean,
+    offset: number,
+    limit: number,
+    visit: (member: string, score: number) => void,
+  ): number {
+    if (offset < 0) return 0; // Redis: a negative offset gives an empty reply
+    let count = hi - lo - offset;
+    if (count <= 0) return 0;
+    if (limit >= 0 && limit < count) count = limit;
+    if (count === 0) return 0;
+    if (!reverse) this.rangeByRank(lo + offset, lo + offset + count - 1, false, visit);
+    else {
+      const n = this.size;
+      const topAsc = hi - 1 - offset; // highest ascending rank to visit
+      this.rangeByRank(n - 1 - topAsc, n - 1 - topAsc + count - 1, true, visit);
+    }
+    return count;
   }
 }
 
