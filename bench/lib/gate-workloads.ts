@@ -16,10 +16,10 @@ import * as os from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { OpenWriteOptions, WritableFile } from "../../src/fs/types.js";
-import type { FileSystem, TableSchema } from "../../src/index.js";
+import type { FileSystem } from "../../src/index.js";
 import { BenchData, bytesEqual, permutation, seededRandom } from "./data.js";
 import type { MetricSpec } from "./gate-verdict.js";
-import { makeGrants } from "./tables-systems.js";
+import { GRANT_SCHEMA, makeGrants } from "./tables-systems.js";
 
 // The sizes of the fixed data sets. Changing one changes the deterministic metrics: update bench/baseline.json too.
 export const SIZES = {
@@ -275,24 +275,6 @@ async function engineStrict(tree: Tree, tmp: string) {
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Tables and packs
-
-// The c1z grants table, as bench/lib/tables-systems.ts defines it for the tables suite.
-const GRANT_SCHEMA: TableSchema = {
-  name: "grants",
-  fields: {
-    id: "string",
-    entitlementId: "string",
-    resourceType: "string",
-    resourceId: "string",
-    principalType: "string",
-    principalId: "string",
-  },
-  primaryKey: ["id"],
-  indexes: {
-    byEntitlement: { fields: ["entitlementId", "principalType", "principalId"] },
-    byPrincipal: { fields: ["principalType", "principalId"] },
-  },
-};
 
 async function writePack(tree: Tree, tmp: string, n: number): Promise<{ seconds: number; bytes: number }> {
   const grants = makeGrants(n) as unknown as Record<string, unknown>[];

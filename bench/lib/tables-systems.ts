@@ -88,7 +88,8 @@ export function makeGrants(n: number): Grant[] {
 // - readPack: `openPack` (verifies every section checksum), then `query({ limit: pageSize, after: cursor })` on the
 //   primary key until the cursor runs out; each row is a plain object with the six fields.
 
-const GRANT_SCHEMA: TableSchema = {
+/** The c1z grants table: keyed by id, indexed by (entitlement, principal) and by principal; the gate uses it too. */
+export const GRANT_SCHEMA: TableSchema = {
   name: "grants",
   fields: {
     id: "string",
