@@ -3,7 +3,7 @@
 //
 // used_memory = slab bytes in live blocks (keys, strings and packed small collections) + index and
 // expiry-heap bytes + the estimated heap bytes of collection objects. maxmemory is enforced on that
-// number by evictUntilFits(), which samples keys (never keeps per-key queues) into a small pool
+// number by evict(), which samples keys (never keeps per-key queues) into a small pool
 // ranked by the policy, as Redis does.
 
 import { latin1 } from "../format/latin1.js";

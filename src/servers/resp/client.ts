@@ -73,7 +73,7 @@ export class Client {
   closed = false;
   /** Not reading because the socket's write buffer is full (until 'drain'). */
   private paused = false;
-  /** Not reading until the next turn of the event loop, after a big chunk (see onData). */
+  /** Not reading until the next turn of the event loop, after a big chunk (see onInput). */
   private yielding = false;
   private processing = false;
   /** Flushes waiting for a log write (see flushAfter), and the last of them. */

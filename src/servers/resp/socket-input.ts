@@ -1,7 +1,7 @@
 // How a connection's input reaches the client: read straight into one buffer shared by every
 // connection (net.Socket's `onread` option) instead of through the Readable stream, which allocates a
 // Buffer per read and runs its buffering and 'data' machinery. At one small command per read (a
-// client that waits for each reply) that machinery was a third of the server's JavaScript time.
+// client that waits for each reply) this took the server's CPU per request from 15 to 12 us.
 //
 // The caller must consume each chunk before returning (RespParser.detach() copies an unfinished
 // command out). A socket accepted by net.Server cannot take `onread`, so its handle moves to a new
