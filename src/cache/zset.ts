@@ -257,80 +257,6 @@ class ChunkedZset {
     }
   }
 
-  /** ZCOUNT, O(log n). */
-  countByScore(range: ScoreRange): number {
-    const lo = this.lowerRankByScore(range.min, range.minEx);
-    const hi = this.upperRankByScore(range.max, range.maxEx);
-    return hi > lo ? hi - lo : 0;
-  }
-
-  /** ZLEXCOUNT, O(log n). */
-  countByLex(range: LexRange): number {
-    const lo = this.lowerRankByLex(range.min);
-    const hi = this.upperRankByLex(range.max);
-    return hi > lo ? hi - lo : 0;
-  }
-
-  /** The ascending rank interval [lo, hi) of a score range (empty when hi <= lo). */
-  ranksByScore(range: ScoreRange): [number, number] {
-    return [this.lowerRankByScore(range.min, range.minEx), this.upperRankByScore(range.max, range.maxEx)];
-  }
-
-  /** The ascending rank interval [lo, hi) of a lex range. */
-  ranksByLex(range: LexRange): [number, number] {
-    return [this.lowerRankByLex(range.min), this.upperRankByLex(range.max)];
-  }
-
-  /**
-   * ZRANGEBYSCORE / ZREVRANGEBYSCORE with LIMIT: visits entries in the range, ascending (descending
-   * when reverse), skipping `offset` of them and visiting at most `limit` (negative: all). Returns
-   * the number visited.
-   */
-  rangeByScore(
-    range: ScoreRange,
-    reverse: boolean,
-    offset: number,
-    limit: number,
-    visit: (member: string, score: number) => void,
-  ): number {
-    const [lo, hi] = this.ranksByScore(range);
-    return this.visitInterval(lo, hi, reverse, offset, limit, visit);
-  }
-
-  /** ZRANGEBYLEX / ZREVRANGEBYLEX with LIMIT, as rangeByScore. */
-  rangeByLex(
-    range: LexRange,
-    reverse: boolean,
-    offset: number,
-    limit: number,
-    visit: (member: string, score: number) => void,
-  ): number {
-    const [lo, hi] = this.ranksByLex(range);
-    return this.visitInterval(lo, hi, reverse, offset, limit, visit);
-  }
-
-  private visitInterval(
-    lo: number,
-    hi: number,
-    reverse: boolean,
-    offset: number,
-    limit: number,
-    visit: (member: string, score: number) => void,
-  ): number {
-    if (offset < 0) return 0; // Redis: a negative offset gives an empty reply
-    let count = hi - lo - offset;
-    if (count <= 0) return 0;
-    if (limit >= 0 && limit < count) count = limit;
-    if (count === 0) return 0;
-    if (!reverse) this.rangeByRank(lo + offset, lo + offset + count - 1, false, visit);
-    else {
-      const n = this.map.size;
-      const topAsc = hi - 1 - offset; // highest ascending rank to visit
-      this.rangeByRank(n - 1 - topAsc, n - 1 - topAsc + count - 1, true, visit);
-    }
-    return count;
-  }
-
   /** ZREMRANGEBYRANK on resolved ascending ranks first..last inclusive; returns the number removed. */
   deleteRangeByRank(first: number, last: number): number {
     const n = this.map.size;
@@ -361,18 +287,6 @@ class ChunkedZset {
     if (at >= 0) this.maybeMerge(at);
     if (at + 1 < this.chunks.length) this.maybeMerge(at + 1);
     return removed;
-  }
-
-  /** ZREMRANGEBYSCORE; returns the number removed. */
-  deleteRangeByScore(range: ScoreRange): number {
-    const [lo, hi] = this.ranksByScore(range);
-    return hi > lo ? this.deleteRangeByRank(lo, hi - 1) : 0;
-  }
-
-  /** ZREMRANGEBYLEX; returns the number removed. */
-  deleteRangeByLex(range: LexRange): number {
-    const [lo, hi] = this.ranksByLex(range);
-    return hi > lo ? this.deleteRangeByRank(lo, hi - 1) : 0;
   }
 
   /** Removes and returns the lowest entry (ZPOPMIN), or undefined when empty. */
