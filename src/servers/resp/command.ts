@@ -145,8 +145,8 @@ export let collectionHandle = 0;
 
 /**
  * The collection of `type` under the key bytes buf[start, end): the object, null when the key is
- * absent, undefined after replying WRONGTYPE. `read` counts keyspace hits and misses, as Redis's
- * lookupKeyRead does. Records the key's handle in collectionHandle.
+ * absent, undefined after replying WRONGTYPE. `read` counts keyspace hits and misses and fires the
+ * `keymiss` notification, as Redis's lookupKeyRead does. Records the key's handle in collectionHandle.
  */
 export function findCollection<T>(
   c: Client,
@@ -159,7 +159,10 @@ export function findCollection<T>(
   const db = c.db;
   const h = read ? db.lookupRead(buf, start, end, !c.noTouch) : db.lookup(buf, start, end, !c.noTouch);
   collectionHandle = h;
-  if (h === 0) return null;
+  if (h === 0) {
+    if (read) c.server.keyMiss(c, buf, start, end);
+    return null;
+  }
   if (db.type(h) !== type) {
     c.reply.error(ERR_WRONGTYPE);
     return undefined;

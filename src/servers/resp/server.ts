@@ -11,7 +11,7 @@ import { Client } from "./client.js";
 import { type Args, type CommandSpec, ERR_NOAUTH, ERR_OOM, errArity } from "./command.js";
 import { ALL_COMMANDS } from "./commands/index.js";
 import { CacheConfig } from "./config.js";
-import { installStoreEvents } from "./notify.js";
+import { installStoreEvents, notifyMiss } from "./notify.js";
 import { applyPersistenceSetting, CachePersistence, persistenceOptions } from "./persistence.js";
 
 export interface CacheServerOptions {
@@ -266,6 +266,11 @@ export class CacheServer {
     if (c.multi === null) return false;
     if (spec.name === "exec") return c.multi.some((q) => q.spec.flags.includes("denyoom"));
     return !MULTI_OOM_EXEMPT.has(spec.name);
+  }
+
+  /** A read lookup missed (the `keymiss` notification); shared lookups call it through the server. */
+  keyMiss(c: ClientType, buf: Uint8Array, start: number, end: number): void {
+    notifyMiss(c, buf, start, end);
   }
 
   lookupCommand(a: Args): CommandSpec | undefined {

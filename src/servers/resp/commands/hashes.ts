@@ -21,7 +21,7 @@ import {
   findCollection,
   KEY1,
 } from "../command.js";
-import { NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_NEW, notify, notifyMiss } from "../notify.js";
+import { NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_NEW, notify } from "../notify.js";
 import {
   ERR_INVALID_CURSOR,
   ERR_RANGE_LONG,
@@ -53,9 +53,7 @@ function readLimits(c: Client): void {
 
 /** The hash at key argument 1 for a read: the object, null when absent, undefined after WRONGTYPE. */
 function readHash(c: Client, a: Args): HashValue | null | undefined {
-  const hash = findCollection<HashValue>(c, a.argBuf, a.starts[1], a.ends[1], T_HASH, true);
-  if (hash === null) notifyMiss(c, a.argBuf, a.starts[1], a.ends[1]);
-  return hash;
+  return findCollection<HashValue>(c, a.argBuf, a.starts[1], a.ends[1], T_HASH, true);
 }
 
 /** readHash for a write command; sets foundHandle. */

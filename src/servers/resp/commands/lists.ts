@@ -27,7 +27,7 @@ import {
   findCollection,
   KEY1,
 } from "../command.js";
-import { NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW, notify, notifyMiss } from "../notify.js";
+import { NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW, notify } from "../notify.js";
 import type { CacheServer } from "../server.js";
 
 // ---- helpers shared with zsets.ts ----
@@ -134,7 +134,6 @@ let foundHandle = 0;
 function findList(c: Client, buf: Uint8Array, start: number, end: number, read: boolean): ListValue | null | undefined {
   const list = findCollection<ListValue>(c, buf, start, end, T_LIST, read);
   if (list) foundHandle = collectionHandle;
-  else if (list === null && read) notifyMiss(c, buf, start, end);
   return list;
 }
 

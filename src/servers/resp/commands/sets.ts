@@ -25,7 +25,7 @@ import {
   findCollection,
   KEY1,
 } from "../command.js";
-import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET, notify, notifyMiss } from "../notify.js";
+import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET, notify } from "../notify.js";
 
 export const ERR_INVALID_CURSOR = "ERR invalid cursor";
 /** getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX) on -2^63 (SRANDMEMBER, HRANDFIELD counts). */
@@ -136,9 +136,7 @@ let foundHandle = 0;
 
 /** The set at key argument i for a read: the object, null when absent, undefined after WRONGTYPE. */
 function readSet(c: Client, a: Args, i: number): SetValue | null | undefined {
-  const set = findCollection<SetValue>(c, a.argBuf, a.starts[i], a.ends[i], T_SET, true);
-  if (set === null) notifyMiss(c, a.argBuf, a.starts[i], a.ends[i]);
-  return set;
+  return findCollection<SetValue>(c, a.argBuf, a.starts[i], a.ends[i], T_SET, true);
 }
 
 /** readSet for a write command; sets foundHandle. */

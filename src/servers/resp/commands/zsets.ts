@@ -37,7 +37,7 @@ import {
   findCollection,
   KEY1,
 } from "../command.js";
-import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET, notify, notifyMiss } from "../notify.js";
+import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET, notify } from "../notify.js";
 import type { ReplyWriter } from "../reply.js";
 import {
   blockKeys,
@@ -112,7 +112,6 @@ let foundHandle = 0;
 function findZset(c: Client, buf: Uint8Array, start: number, end: number, read: boolean): SortedSet | null | undefined {
   const z = findCollection<SortedSet>(c, buf, start, end, T_ZSET, read);
   if (z) foundHandle = collectionHandle;
-  else if (z === null && read) notifyMiss(c, buf, start, end);
   return z;
 }
 
