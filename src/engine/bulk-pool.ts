@@ -1,6 +1,6 @@
 // The bulk worker pool: two worker threads (bulk-worker.ts) shared by everything in the process
-// that sorts packed runs or builds segment files from them (sortRuns in bulk-sort.ts,
-// Store.ingestRuns).
+// that sorts or composes packed runs or builds segment files from them (sortRuns and composeRun
+// in bulk-sort.ts, Store.ingestRuns).
 // One pool per process, because the machine has few cores and starting a worker costs tens of
 // milliseconds (hundreds when it must load TypeScript sources).
 //
@@ -15,12 +15,14 @@ import type { Worker } from "node:worker_threads";
 import { reviveError, startEngineWorker, type WorkerError } from "./compaction-worker-client.js";
 import type { PackedRun } from "./packed-run.js";
 import type { ChunkJob } from "./run-build.js";
+import type { CodedRun } from "./run-compose.js";
 import type { FileMeta } from "./version.js";
 
-export type BulkRequest =
-  | { id: number; type: "sort"; run: PackedRun; index: number }
-  | { id: number; type: "build"; job: ChunkJob };
-type BulkJob = { type: "sort"; run: PackedRun; index: number } | { type: "build"; job: ChunkJob };
+type BulkJob =
+  | { type: "sort"; run: PackedRun; index: number }
+  | { type: "compose"; coded: CodedRun; index: number }
+  | { type: "build"; job: ChunkJob };
+export type BulkRequest = BulkJob & { id: number };
 
 interface Pending {
   job: BulkJob;
@@ -68,6 +70,11 @@ export class BulkPool {
   /** Sorts a run (SharedArrayBuffer-backed) on a worker: the sorted run, or null if it was in order. */
   sort(run: PackedRun, index = 0): Promise<PackedRun | null> {
     return this.submit({ type: "sort", run, index }) as Promise<PackedRun | null>;
+  }
+
+  /** Composes a coded run, sorted, on a worker (see run-compose.ts). */
+  compose(coded: CodedRun, index = 0): Promise<PackedRun> {
+    return this.submit({ type: "compose", coded, index }) as Promise<PackedRun>;
   }
 
   /** Writes one chunk as a segment file on a worker (see run-build.ts); skipped if `cancelled()` when it comes up. */
@@ -148,7 +155,7 @@ export class BulkPool {
       slot.running.set(id, p);
       slot.computing.add(id);
       slot.worker.ref();
-      const msg: BulkRequest = p.job.type === "sort" ? { id, ...p.job } : { id, ...p.job };
+      const msg: BulkRequest = { id, ...p.job };
       try {
         slot.worker.postMessage(msg);
       } catch (err) {

@@ -1,11 +1,14 @@
-// sortRuns: the public entry point for sorting packed runs in parallel on the bulk worker threads
-// (bulk-pool.ts), with the algorithm in run-sort.ts. Standalone: it needs no store.
+// sortRuns and composeSorted: the public entry points for sorting packed runs and composing coded
+// runs on the bulk worker threads (bulk-pool.ts), with the algorithms in run-sort.ts and
+// run-compose.ts. Standalone: they need no store.
 
 import { bulkPool, prestartBulkWorkers } from "./bulk-pool.js";
 import { InvalidArgumentError } from "./errors.js";
-import { checkRunOffsets, checkRunShape, type PackedRun, toSharedRun } from "./packed-run.js";
+import { checkRunOffsets, checkRunShape, isShared, type PackedRun, toSharedRun } from "./packed-run.js";
+import { type CodedRun, checkCodedRun, composeRun } from "./run-compose.js";
 import { firstOutOfOrder, sortRun } from "./run-sort.js";
 
+export type { CodedRun };
 export { prestartBulkWorkers };
 
 /** Runs shorter than this are sorted on the calling thread (a round trip to a worker costs more). */
@@ -56,4 +59,20 @@ export async function sortRuns(runs: PackedRun[]): Promise<PackedRun[]> {
 function keepFlags(input: PackedRun, sorted: PackedRun): PackedRun {
   if (input.rangeOnly) sorted.rangeOnly = true;
   return sorted;
+}
+
+/**
+ * A coded run's keys (each a dictionary entry followed by the tail of another run's key, see
+ * run-compose.ts), composed and sorted: on a bulk worker when the run is large and its arrays are
+ * in SharedArrayBuffers (posting them copies nothing), inline otherwise. The inputs are not
+ * modified; the result's arenas are SharedArrayBuffers.
+ */
+export async function composeSorted(coded: CodedRun): Promise<PackedRun> {
+  checkCodedRun(coded, 0);
+  const shared =
+    isShared(coded.codes) && [coded.dict, coded.tails].every((r) => isShared(r.keys) && isShared(r.keyOffsets));
+  if (coded.count < INLINE_SORT_MAX || !shared) return composeRun(coded, true);
+  // Only the arrays the job reads travel (a record run's values would be copied if not shared).
+  const keysOf = (r: PackedRun): PackedRun => ({ keys: r.keys, keyOffsets: r.keyOffsets, count: r.count });
+  return bulkPool().compose({ ...coded, dict: keysOf(coded.dict), tails: keysOf(coded.tails) });
 }

@@ -1,6 +1,6 @@
-// Entry point of a bulk worker thread (see bulk-pool.ts): sorts packed runs (run-sort.ts) and
-// writes segment files from chunks of sorted runs (run-build.ts) on the real file system, off the
-// main event loop. Runs arrive in SharedArrayBuffers, read in place; sorted runs go back the same
+// Entry point of a bulk worker thread (see bulk-pool.ts): sorts packed runs (run-sort.ts), composes
+// coded runs (run-compose.ts) and writes segment files from chunks of sorted runs (run-build.ts)
+// on the real file system, off the main event loop. Runs arrive in SharedArrayBuffers, read in place; sorted runs go back the same
 // way, so nothing big is copied between threads.
 //
 // A new worker first warms up: it sorts a small synthetic run and encodes two segment chunks into
@@ -14,6 +14,7 @@ import type { FileSystem, WritableFile } from "../fs/types.js";
 import type { BulkRequest } from "./bulk-pool.js";
 import { checkRunOffsets, PackedRunBuilder } from "./packed-run.js";
 import { writeChunk } from "./run-build.js";
+import { checkCodedRun, composeRun } from "./run-compose.js";
 import { sortRun } from "./run-sort.js";
 
 const fs = new NodeFileSystem();
@@ -70,6 +71,9 @@ port.on("message", async (msg: BulkRequest) => {
       checkRunOffsets(msg.run, msg.index, 0, msg.run.count);
       const sorted = sortRun(msg.run, true);
       port.postMessage({ id: msg.id, result: sorted === msg.run ? null : sorted });
+    } else if (msg.type === "compose") {
+      checkCodedRun(msg.coded, msg.index);
+      port.postMessage({ id: msg.id, result: composeRun(msg.coded, true) });
     } else {
       const onWritten = () => port.postMessage({ id: msg.id, written: true });
       port.postMessage({ id: msg.id, result: await writeChunk(fs, msg.job, { onWritten }) });

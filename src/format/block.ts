@@ -121,6 +121,47 @@ function copyBytes(dst: Uint8Array, dstPos: number, src: Uint8Array, start: numb
   }
 }
 
+/**
+ * A DataView over the Uint8Array last asked for: the block builder is handed the same arenas (a
+ * run's keys, its values) entry after entry, so one view each serves many copies.
+ */
+export class ViewCache {
+  private arr: Uint8Array | null = null;
+  private view: DataView = new DataView(new ArrayBuffer(0));
+
+  of(a: Uint8Array): DataView {
+    if (a !== this.arr) {
+      this.arr = a;
+      this.view = new DataView(a.buffer, a.byteOffset, a.byteLength);
+    }
+    return this.view;
+  }
+}
+
+/**
+ * copyBytes for the short pieces of an entry (keys, small values): four bytes at a time through
+ * the arrays' views, the rest a byte at a time; long pieces by `set`.
+ */
+function copyShort(
+  dst: Uint8Array,
+  dv: DataView,
+  dstPos: number,
+  src: Uint8Array,
+  sv: DataView,
+  start: number,
+  end: number,
+): void {
+  const n = end - start;
+  if (n >= 256) {
+    dst.set(src.subarray(start, end), dstPos);
+    return;
+  }
+  let s = start;
+  let d = dstPos;
+  for (; s + 4 <= end; s += 4, d += 4) dv.setUint32(d, sv.getUint32(s));
+  for (; s < end; s++) dst[d++] = src[s];
+}
+
 function grow(buf: Uint8Array, keep: number, need: number): Uint8Array {
   let cap = Math.max(buf.length * 2, 64);
   if (cap < need) cap = need;
@@ -533,6 +574,10 @@ export class BlockBuilder {
   private last: Uint8Array = new Uint8Array(64);
   private lastLen = 0;
   private finished = false;
+  private bufView: DataView;
+  private lastView = new DataView(this.last.buffer);
+  private readonly keyViews = new ViewCache();
+  private readonly valueViews = new ViewCache();
 
   constructor(restartInterval = 16, initialCapacity = 4096) {
     if (!Number.isInteger(restartInterval) || restartInterval < 1) {
@@ -540,6 +585,7 @@ export class BlockBuilder {
     }
     this.restartInterval = restartInterval;
     this.buf = new Uint8Array(Math.max(initialCapacity, 64));
+    this.bufView = new DataView(this.buf.buffer);
   }
 
   /**
@@ -575,7 +621,10 @@ export class BlockBuilder {
     if (++this.counter === this.restartInterval) this.counter = 0;
     const unshared = keyLen - shared;
     const need = this.pos + 40 + unshared + valLen;
-    if (need > this.buf.length) this.buf = grow(this.buf, this.pos, need);
+    if (need > this.buf.length) {
+      this.buf = grow(this.buf, this.pos, need);
+      this.bufView = new DataView(this.buf.buffer);
+    }
     const buf = this.buf;
     let p = this.pos;
     if (shared < 0x80 && unshared < 0x80 && valLen < 0x80) {
@@ -589,12 +638,16 @@ export class BlockBuilder {
       p = writeVarint(buf, p, valLen);
     }
     p = writeVarint(buf, p, seq * 2 + kind);
-    copyBytes(buf, p, keyBuf, keyStart + shared, keyEnd);
+    const kv = this.keyViews.of(keyBuf);
+    copyShort(buf, this.bufView, p, keyBuf, kv, keyStart + shared, keyEnd);
     p += unshared;
-    copyBytes(buf, p, valBuf, valStart, valEnd);
+    if (valLen > 0) copyShort(buf, this.bufView, p, valBuf, this.valueViews.of(valBuf), valStart, valEnd);
     this.pos = p + valLen;
-    if (keyLen > this.last.length) this.last = grow(this.last, shared, keyLen);
-    copyBytes(this.last, shared, keyBuf, keyStart + shared, keyEnd);
+    if (keyLen > this.last.length) {
+      this.last = grow(this.last, shared, keyLen);
+      this.lastView = new DataView(this.last.buffer);
+    }
+    copyShort(this.last, this.lastView, shared, keyBuf, kv, keyStart + shared, keyEnd);
     this.lastLen = keyLen;
     this.count++;
   }
@@ -609,7 +662,10 @@ export class BlockBuilder {
     if (!this.finished) {
       const n = this.restarts.length;
       const need = this.pos + 4 * n + 4;
-      if (need > this.buf.length) this.buf = grow(this.buf, this.pos, need);
+      if (need > this.buf.length) {
+        this.buf = grow(this.buf, this.pos, need);
+        this.bufView = new DataView(this.buf.buffer);
+      }
       const buf = this.buf;
       let p = this.pos;
       for (let i = 0; i <= n; i++) {
@@ -651,5 +707,20 @@ export class BlockBuilder {
 
   lastKeyLength(): number {
     return this.lastLen;
+  }
+
+  /**
+   * The length of the prefix keyBuf[keyStart, keyEnd) shares with the last key added (four bytes at
+   * a time). The segment writer's order check and the prefix compression both need it.
+   */
+  sharedWithLast(keyBuf: Uint8Array, keyStart: number, keyEnd: number): number {
+    const last = this.last;
+    const max = Math.min(keyEnd - keyStart, this.lastLen);
+    const lv = this.lastView;
+    const kv = this.keyViews.of(keyBuf);
+    let shared = 0;
+    while (shared + 4 <= max && lv.getUint32(shared) === kv.getUint32(keyStart + shared)) shared += 4;
+    while (shared < max && last[shared] === keyBuf[keyStart + shared]) shared++;
+    return shared;
   }
 }

@@ -214,10 +214,8 @@ export class SegmentWriter {
         const last = data.lastKeyBuffer();
         const lastLen = data.lastKeyLength();
         const keyLen = keyEnd - keyStart;
-        const max = Math.min(keyLen, lastLen);
-        shared = 0;
-        while (shared < max && last[shared] === keyBuf[keyStart + shared]) shared++;
-        c = shared < max ? keyBuf[keyStart + shared] - last[shared] : keyLen - lastLen;
+        shared = data.sharedWithLast(keyBuf, keyStart, keyEnd);
+        c = shared < Math.min(keyLen, lastLen) ? keyBuf[keyStart + shared] - last[shared] : keyLen - lastLen;
       }
       if (c < 0 || (c === 0 && seq >= this.lastSeq)) {
         throw new Error(

@@ -10,18 +10,20 @@
 // nothing: a duplicate or a bad row installs no file.
 
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { sortRuns } from "../engine/bulk-sort.js";
+import { composeSorted, sortRuns } from "../engine/bulk-sort.js";
 import { InvalidArgumentError } from "../engine/errors.js";
 import { type PackedRun, runKey } from "../engine/packed-run.js";
 import type { Store } from "../engine/store.js";
 import { compareRange } from "../format/compare.js";
 import type { Row } from "./codec.js";
+import { CodedIndex, codable, codeLimit } from "./coded-index.js";
 import { DuplicateKeyError } from "./errors.js";
 import { componentRangeEnd, readKeyField } from "./keys.js";
 import type { RowEncoder } from "./row-encoder.js";
+import { RunArena } from "./run-arena.js";
 import type { ResolvedIndex } from "./schema.js";
 import type { Table } from "./table.js";
-import { ByteWriter, CODE_NULL, encodeTuple, TupleReader } from "./tuple.js";
+import { CODE_NULL, encodeTuple, TupleReader } from "./tuple.js";
 
 /** Rows encoded before the arenas are sized for the whole input. */
 const SAMPLE_ROWS = 1024;
@@ -30,106 +32,6 @@ export interface BulkLoadResult {
   rows: number;
   /** Segment files written. */
   files: number;
-}
-
-/**
- * A packed run being written: keys (and values) straight into growable arenas in shared memory,
- * so encoding copies nothing and the sort workers read the bytes in place.
- */
-class RunArena {
-  readonly keys: ByteWriter;
-  readonly values: ByteWriter | null;
-  private keyOffsets: Uint32Array;
-  private valueOffsets: Uint32Array;
-  /** Index runs: each key's length before its primary key (PackedRun.prefixEnds, a sorting hint). */
-  private prefixEnds: Uint32Array | null;
-  count = 0;
-
-  constructor(entries: number, keyBytes: number, valueBytes: number, prefixes = false) {
-    this.keys = new ByteWriter(Math.max(64, keyBytes), true);
-    this.values = valueBytes > 0 ? new ByteWriter(Math.max(64, valueBytes), true) : null;
-    this.keyOffsets = sharedOffsets(entries + 1);
-    this.valueOffsets = sharedOffsets(valueBytes > 0 ? entries + 1 : 1);
-    this.prefixEnds = prefixes ? sharedOffsets(entries + 1) : null;
-    if (!prefixes) this.prefixEnd = undefined;
-  }
-
-  prefixEnd?: (length: number) => void = (length) => {
-    (this.prefixEnds as Uint32Array)[this.count] = length;
-  };
-
-  /** Grows the arenas (once) to hold `factor` times the entries and bytes written so far, plus a margin. */
-  reserveFor(factor: number): void {
-    const grow = (w: ByteWriter) => w.reserve(Math.ceil(w.pos * factor * 1.05) + 64);
-    grow(this.keys);
-    if (this.values) grow(this.values);
-    const entries = Math.ceil(this.count * factor) + 2;
-    if (entries > this.keyOffsets.length) {
-      this.keyOffsets = resized(this.keyOffsets, entries);
-      if (this.values) this.valueOffsets = resized(this.valueOffsets, entries);
-      if (this.prefixEnds) this.prefixEnds = resized(this.prefixEnds, entries);
-    }
-  }
-
-  /** Closes the entry whose bytes were written since the last `end`. */
-  end(): void {
-    const n = ++this.count;
-    if (n >= this.keyOffsets.length) {
-      this.keyOffsets = grow(this.keyOffsets);
-      if (this.values) this.valueOffsets = grow(this.valueOffsets);
-      if (this.prefixEnds) this.prefixEnds = grow(this.prefixEnds);
-    }
-    this.keyOffsets[n] = this.keys.pos;
-    if (this.values) this.valueOffsets[n] = this.values.pos;
-  }
-
-  /**
-   * Entries [start, end) as a run: views of the arenas as they are now, which later entries do not
-   * change (they go past its end, or into new arenas when these grow).
-   */
-  slice(start: number, end: number): PackedRun {
-    const run: PackedRun = {
-      keys: this.keys.buf,
-      keyOffsets: this.keyOffsets.subarray(start, end + 1),
-      count: end - start,
-    };
-    if (this.values) {
-      run.values = this.values.buf;
-      run.valueOffsets = this.valueOffsets.subarray(start, end + 1);
-    }
-    return run;
-  }
-
-  finish(): PackedRun {
-    const n = this.count;
-    const run: PackedRun = {
-      keys: this.keys.buf.subarray(0, this.keys.pos),
-      keyOffsets: this.keyOffsets.subarray(0, n + 1),
-      count: n,
-    };
-    if (this.values) {
-      run.values = this.values.buf.subarray(0, this.values.pos);
-      run.valueOffsets = this.valueOffsets.subarray(0, n + 1);
-    }
-    if (this.prefixEnds) run.prefixEnds = this.prefixEnds.subarray(0, n);
-    return run;
-  }
-}
-
-function sharedOffsets(n: number): Uint32Array {
-  return new Uint32Array(new SharedArrayBuffer(Math.max(2, n) * 4));
-}
-
-function resized(a: Uint32Array, n: number): Uint32Array {
-  const next = sharedOffsets(n);
-  next.set(a);
-  return next;
-}
-
-function grow(a: Uint32Array): Uint32Array {
-  const next = sharedOffsets(a.length * 2);
-  next.set(a);
-  return next;
 }
 
 /** The first entry of a sorted run whose key equals the one before it, or -1. */
@@ -220,16 +122,18 @@ const SLICE_ROWS = 1 << 16;
 const RECORD_PIECE_ROWS = SLICE_ROWS;
 
 /**
- * Bulk load of an array, one pass over the rows per run, every pass feeding the workers as it
- * goes: each secondary index first (the first pass checks every field of every row), sorted on a
- * worker as soon as it is complete and its files written as soon as it is sorted; then the
- * records, whose pieces go to the workers to be written while the pass goes on (rows in primary
- * key order need no sorting; the ingest refuses keys that do not increase). All the runs go to one
- * `ingestRuns` call as promises, which installs every file at once at the end. The main thread's
- * encoding and the workers' sorting and writing overlap, where one pass would leave a core idle.
- * When the records turn out not to be in order (or to repeat a key), that ingest fails, installs
- * nothing, and the records are sorted and ingested with the index runs again. The rows are read
- * once per pass, so they must not change during the call (plain objects do not).
+ * Bulk load of an array, every pass over the rows feeding the workers as it goes. Indexes that
+ * cannot be coded (coded-index.ts) first, each in a pass of its own (the first checks every field
+ * of every row), sorted on a worker as soon as it is complete and its files written as soon as it
+ * is sorted; then the records, whose pieces go to the workers to be written while the pass goes on
+ * (rows in primary key order need no sorting; the ingest refuses keys that do not increase), and
+ * which gives every row its code in each coded index. Each coded index is then composed, sorted,
+ * on a worker from its dictionary, its codes and the record keys (an index with too many distinct
+ * values is encoded in a pass of its own instead). All the runs go to one `ingestRuns` call as
+ * promises, which installs every file at once at the end. When the records turn out not to be in
+ * order (or to repeat a key), that ingest fails, installs nothing, and the records are sorted and
+ * ingested with the index runs again. The rows are read once per pass, so they must not change
+ * during the call (plain objects do not).
  */
 async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): Promise<BulkLoadResult> {
   const s = table.schema;
@@ -242,12 +146,17 @@ async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): P
   if (store.get(countKey) !== undefined) await store.del(countKey); // see bulkLoad
   const ingest = store.ingestRuns([...pieces.map((d) => d.promise), ...indexes.map((d) => d.promise)]);
   ingest.catch(() => undefined); // looked at below
-  const pass = async (encodeRow: RowEncoder, records: RunArena | null, index: RunArena | null) => {
+  const pass = async (
+    encodeRow: RowEncoder,
+    records: RunArena | null,
+    index: RunArena | null,
+    coded?: CodedIndex[],
+  ) => {
     const sinks = index ? [index] : [];
     for (let i = 0; i < n; i++) {
       const input = rows[i];
       if (input === null || typeof input !== "object") throw notAnObject(table, i);
-      encodeRow(input, records as RunArena, sinks);
+      encodeRow(input, records as RunArena, sinks, coded);
       // Once the first rows show the bytes per row, size the arena for all of them (growing by
       // doubling would copy everything written so far once or twice).
       if (i === SAMPLE_ROWS - 1 && n > 2 * SAMPLE_ROWS) (records ?? (index as RunArena)).reserveFor(n / SAMPLE_ROWS);
@@ -260,22 +169,48 @@ async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): P
       }
     }
   };
+  // Index x's sorted run, when it comes, after its unique check.
+  const settle = (x: number, sorted: Promise<PackedRun>) => {
+    const ix = s.indexes[x];
+    sorted
+      .then((run) => {
+        if (ix.unique) checkUnique(table, run, ix, prefixes[ix.id].length);
+        indexes[x].resolve(run);
+      })
+      .catch(indexes[x].reject);
+  };
+  // Index x encoded in a pass of its own, then sorted on a worker while the next pass runs.
+  const direct = async (x: number, checkAll: boolean) => {
+    const run = runArena(n, false);
+    await pass(table.rowEncoder({ record: false, indexes: [x], checkAll }), null, run);
+    // Index entries are only ever range-scanned (queries, unique checks): their files need no bloom filter.
+    settle(
+      x,
+      sortRuns([{ ...run.finish(), rangeOnly: true }]).then(([sorted]) => sorted),
+    );
+  };
+  const codedIndexes = s.indexes.flatMap((ix, x) => (codable(ix) ? [x] : []));
   let records: RunArena | null = null;
   try {
+    let first = true;
     for (let x = 0; x < s.indexes.length; x++) {
-      const run = runArena(n, false);
-      await pass(table.rowEncoder({ record: false, indexes: [x], checkAll: x === 0 }), null, run);
-      // Index entries are only ever range-scanned (queries, unique checks): their files need no bloom filter.
-      const ix = s.indexes[x];
-      sortRuns([{ ...run.finish(), rangeOnly: true }])
-        .then(([sorted]) => {
-          if (ix.unique) checkUnique(table, sorted, ix, prefixes[ix.id].length);
-          indexes[x].resolve(sorted);
-        })
-        .catch(indexes[x].reject);
+      if (codedIndexes.includes(x)) continue;
+      await direct(x, first);
+      first = false;
     }
     records = runArena(n, true);
-    await pass(table.rowEncoder({ record: true, indexes: [], checkAll: s.indexes.length === 0 }), records, null);
+    const coded = codedIndexes.map(() => new CodedIndex(n, codeLimit(n)));
+    await pass(
+      table.rowEncoder({ record: true, indexes: [], coded: codedIndexes, checkAll: true }),
+      records,
+      null,
+      coded,
+    );
+    const recordRun = records.finish();
+    for (let k = 0; k < coded.length; k++) {
+      if (coded[k].off) await direct(codedIndexes[k], false);
+      else settle(codedIndexes[k], composeSorted(coded[k].coded(recordRun, prefixes[0].length)));
+    }
   } catch (err) {
     for (const d of [...pieces, ...indexes]) if (!d.settled) d.reject(err);
     await ingest.catch(() => undefined); // its files are gone before the error is reported

@@ -4,9 +4,11 @@
 // path (writeKeyField, encodeValue); what the generated code saves is the per-field dispatch on
 // type and direction, the array of field values, and the calls the generic writers make per byte.
 // Short ASCII strings, the common case for ids and names, are written by an inlined loop; any
-// other value goes through the generic writers.
+// other value goes through the generic writers. For coded indexes (coded-index.ts) it writes a
+// code per row and encodes only the index values it has not seen.
 
 import { checkField, encodeValue, type Row, writeField } from "./codec.js";
+import type { CodedIndex } from "./coded-index.js";
 import { writeKeyField } from "./keys.js";
 import type { ResolvedIndex, ResolvedSchema } from "./schema.js";
 import { type ByteWriter, CODE_STRING } from "./tuple.js";
@@ -20,8 +22,16 @@ export interface EntrySink {
   end(): void;
 }
 
-/** Encodes one row into the record run and the index runs (in index order); throws on a bad field. */
-export type RowEncoder = (row: Row, records: EntrySink, indexes: readonly EntrySink[]) => void;
+/**
+ * Encodes one row into the record run and the index runs (in index order), and codes it for the
+ * coded indexes (EncoderParts.coded, in that order); throws on a bad field.
+ */
+export type RowEncoder = (
+  row: Row,
+  records: EntrySink,
+  indexes: readonly EntrySink[],
+  coded?: readonly CodedIndex[],
+) => void;
 
 /** An ascending string key component (code, text, 00), or false when `s` needs the escaping path. */
 function asciiComponent(w: ByteWriter, s: string): boolean {
@@ -77,6 +87,8 @@ export interface EncoderParts {
   indexes: readonly number[];
   /** Check every field of the row, not only the ones written (the first pass over the rows does). */
   checkAll: boolean;
+  /** Secondary indexes (by position) given a code per row instead of a key (coded-index.ts); record only. */
+  coded?: readonly number[];
 }
 
 /**
@@ -140,6 +152,25 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
       lines.push("encodeValue(rv, schema, vals);");
     }
     lines.push("records.end();");
+    // Each coded index: walk the Map tree by the index's field values; a combination not seen
+    // before is encoded once, as a dictionary entry (index prefix and fields), and gets a code.
+    (parts.coded ?? []).forEach((x, k) => {
+      const ix = s.indexes[x];
+      const vs = ix.fields.map((f) => `v${f.index}`);
+      lines.push(`{ const C = coded[${k}]; if (!C.off) { let m = C.root; let t;`);
+      for (const v of vs.slice(0, -1)) {
+        lines.push(`t = m.get(${v}); if (t === undefined) { t = new Map(); m.set(${v}, t); } m = t;`);
+      }
+      const last = vs[vs.length - 1];
+      lines.push(
+        `let c = m.get(${last});`,
+        `if (c === undefined) { const w = C.keys; copy(w, prefixes[${ix.id}], 0, prefixes[${ix.id}].length);`,
+      );
+      ix.fields.forEach((_, j) => {
+        lines.push(keyField("w", ix, j, `index${x}`));
+      });
+      lines.push(`c = C.add(); m.set(${last}, c); }`, "C.codes[C.n++] = c; } }");
+    });
   }
   // Each index entry: its prefix, its fields, then the primary key (its bytes copied from the
   // record key when this encoder wrote one).
@@ -165,7 +196,7 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
   const vals: unknown[] = new Array(fields.length);
   const check = (i: number, v: unknown) => checkField(s.name, fields[i], v);
   const writeString = (w: ByteWriter, v: string) => writeField(w, "string", v);
-  const names = ["row", "records", "indexes"];
+  const names = ["row", "records", "indexes", "coded"];
   const deps: Record<string, unknown> = {
     check,
     copy,

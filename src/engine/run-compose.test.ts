@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { compareKeys } from "../format/compare.js";
+import { seededRandom } from "../fs/random.js";
+import { composeSorted } from "./bulk-sort.js";
+import { InvalidArgumentError } from "./errors.js";
+import { type PackedRun, packRun, runKey } from "./packed-run.js";
+import { type CodedRun, checkCodedRun, composeRun } from "./run-compose.js";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+function sharedCodes(codes: number[]): Uint32Array {
+  const a = new Uint32Array(new SharedArrayBuffer(Math.max(1, codes.length) * 4));
+  a.set(codes);
+  return a;
+}
+
+/** A coded run from strings: heads by code, tails after a fixed 3-byte prefix "pk:". */
+function coded(heads: string[], codes: number[], tails: string[]): CodedRun {
+  return {
+    dict: packRun(heads.map((h) => [enc(h)] as const)),
+    codes: sharedCodes(codes),
+    tails: packRun(tails.map((t) => [enc(`pk:${t}`)] as const)),
+    tailStart: 3,
+    count: codes.length,
+  };
+}
+
+/** What composing means, by brute force: every key built and sorted. */
+function expected(c: CodedRun): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < c.count; i++) {
+    keys.push(dec(runKey(c.dict, c.codes[i])) + dec(runKey(c.tails, i)).slice(c.tailStart));
+  }
+  return keys.sort((a, b) => compareKeys(enc(a), enc(b)));
+}
+
+function keysOf(run: PackedRun): string[] {
+  return Array.from({ length: run.count }, (_, i) => dec(runKey(run, i)));
+}
+
+test("composeRun lays out rows by head rank in tail order (equal heads share a rank)", () => {
+  // Heads out of order, one repeated ("b|" twice, as 5 and 5n would encode alike).
+  const c = coded(["c|", "a|", "b|", "b|"], [0, 1, 2, 3, 1, 0, 2], ["01", "02", "03", "04", "05", "06", "07"]);
+  const run = composeRun(c, false);
+  assert.deepEqual(keysOf(run), ["a|02", "a|05", "b|03", "b|04", "b|07", "c|01", "c|06"]);
+  assert.deepEqual(keysOf(run), expected(c));
+});
+
+test("composeRun sorts the ordinary way when a head is a prefix of another or tails do not increase", () => {
+  // "a" is a prefix of "ab": "a" + "z1" sorts after "ab" + "01".
+  const prefix = coded(["a", "ab"], [0, 1, 0], ["z1", "01", "z2"]);
+  assert.deepEqual(keysOf(composeRun(prefix, false)), expected(prefix));
+  // Tails out of order (records not in key order), and a repeated tail.
+  const shuffled = coded(["x|", "y|"], [0, 0, 1, 0, 1], ["09", "03", "05", "03", "01"]);
+  assert.deepEqual(keysOf(composeRun(shuffled, true)), expected(shuffled));
+});
+
+test("composeRun and composeSorted match a brute-force sort on random runs", async () => {
+  const rnd = seededRandom(7);
+  for (const [n, heads] of [
+    [0, 1],
+    [1, 1],
+    [500, 7],
+    [3000, 40],
+    [20_000, 300],
+  ] as const) {
+    const words = Array.from(
+      { length: heads },
+      (_, h) => `h${String(Math.floor(rnd() * 1000)).padStart(3, "0")}/${h}|`,
+    );
+    const codes = Array.from({ length: n }, () => Math.floor(rnd() * heads));
+    // Tails in order (the table's usual case: records in primary key order) and shuffled.
+    for (const inOrder of [true, false]) {
+      const tails = Array.from({ length: n }, (_, i) => String(inOrder ? i : Math.floor(rnd() * n)).padStart(6, "0"));
+      const c = coded(words, codes, tails);
+      const label = `n=${n}, tails ${inOrder ? "in order" : "shuffled"}`;
+      assert.deepEqual(keysOf(composeRun(c, false)), expected(c), label);
+      const viaWorker = await composeSorted({ ...c, rangeOnly: true });
+      assert.deepEqual(keysOf(viaWorker), expected(c), `${label} (composeSorted)`);
+      assert.equal(viaWorker.rangeOnly, true);
+      assert.ok(viaWorker.keys.buffer instanceof SharedArrayBuffer);
+    }
+  }
+});
+
+test("coded runs with bad shapes or codes are refused with InvalidArgumentError", async () => {
+  const good = coded(["a|"], [0, 0], ["1", "2"]);
+  assert.throws(() => checkCodedRun({ ...good, count: 3 }, 0), InvalidArgumentError);
+  assert.throws(() => checkCodedRun({ ...good, codes: new Uint32Array(1) }, 0), InvalidArgumentError);
+  assert.throws(() => checkCodedRun({ ...good, tailStart: -1 }, 0), InvalidArgumentError);
+  assert.throws(() => composeRun({ ...good, codes: sharedCodes([0, 1]) }), /codes\[1\] = 1/);
+  assert.throws(() => composeRun({ ...good, tailStart: 9 }), /shorter than tailStart/);
+  await assert.rejects(composeSorted({ ...good, count: -1 }), InvalidArgumentError);
+});

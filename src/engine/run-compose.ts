@@ -1,0 +1,179 @@
+// Composed runs: a run whose every key is one entry of a small dictionary followed by the tail of
+// another run's key, built sorted without sorting it. A table's secondary index run is the case:
+// its keys are (index values, primary key), the index values repeat (a few thousand distinct
+// entitlements or principals over a million grants), and the primary keys are those of the record
+// run, which usually arrives in key order. The table encodes each distinct index value once, and
+// a code per row; this file sorts the dictionary (its distinct entries only), gives every entry a
+// rank (equal entries one rank), places the rows by a counting sort on their ranks (stable, so rows
+// of one rank stay in record order), and writes the keys out in that order.
+//
+// That order is the keys' byte order when the tails strictly increase and no dictionary entry is
+// a proper prefix of another (a tuple of self-delimiting components never is): both are checked,
+// and when either does not hold the composed keys are sorted the ordinary way (run-sort.ts), so
+// the result is right for any input. Plain code over typed arrays: it runs on a bulk worker
+// (bulk-worker.ts) or inline for small runs.
+
+import { InvalidArgumentError } from "./errors.js";
+import type { PackedRun } from "./packed-run.js";
+import { sortedOrder, sortRun } from "./run-sort.js";
+
+/** Entries whose tails are read together (see composeRun's last loop). */
+const BATCH = 64;
+/** Where the touch loop's sum goes, so the reads are not optimised away. */
+let sink = 0;
+export const touchSink = (): number => sink;
+
+/** A run described by a dictionary of key heads, a head per entry, and the entries' key tails. */
+export interface CodedRun {
+  /** Key heads, in any order, possibly repeated; values are ignored. */
+  dict: PackedRun;
+  /** codes[i]: the dictionary entry key i starts with (length at least `count`). */
+  codes: Uint32Array;
+  /** Key i ends with key i of this run from byte `tailStart` on. */
+  tails: PackedRun;
+  tailStart: number;
+  count: number;
+  /** Carried to the composed run (see PackedRun.rangeOnly). */
+  rangeOnly?: boolean;
+}
+
+/** Checks a coded run's shape before any byte is read: codes and tails cover `count` entries. */
+export function checkCodedRun(c: CodedRun, index: number): void {
+  const bad = (what: string) => new InvalidArgumentError(`coded run ${index}: ${what}`);
+  if (c === null || typeof c !== "object") throw bad("not a CodedRun object");
+  const { dict, codes, tails, tailStart, count } = c;
+  if (!Number.isInteger(count) || count < 0) throw bad(`count must be an integer >= 0, got ${String(count)}`);
+  if (!(codes instanceof Uint32Array) || codes.length < count) throw bad(`codes must be a Uint32Array of >= ${count}`);
+  if (!Number.isInteger(tailStart) || tailStart < 0) throw bad(`tailStart must be an integer >= 0`);
+  for (const [name, run, need] of [
+    ["dict", dict, dict?.count],
+    ["tails", tails, count],
+  ] as const) {
+    if (run === null || typeof run !== "object" || !(run.keys instanceof Uint8Array)) throw bad(`${name} is not a run`);
+    if (!(run.keyOffsets instanceof Uint32Array) || !Number.isInteger(need) || run.keyOffsets.length < need + 1)
+      throw bad(`${name}.keyOffsets is too short`);
+    if (run.count < need) throw bad(`${name} has ${run.count} entries; ${need} needed`);
+    let prev = run.keyOffsets[0];
+    for (let i = 1; i <= need; i++) {
+      const o = run.keyOffsets[i];
+      if (o < prev) throw bad(`${name}.keyOffsets[${i}] is below the offset before it`);
+      prev = o;
+    }
+    if (prev > run.keys.length) throw bad(`${name}.keyOffsets run past its arena`);
+  }
+}
+
+/**
+ * The run's keys, composed and sorted, in a new run (arenas in SharedArrayBuffers when `shared`);
+ * no values. Equal keys stay (ingestRuns rejects them).
+ */
+export function composeRun(c: CodedRun, shared = true): PackedRun {
+  const n = c.count;
+  const { codes, tailStart } = c;
+  const dk = c.dict.keys;
+  const dko = c.dict.keyOffsets;
+  const d = c.dict.count;
+  const tk = c.tails.keys;
+  const tko = c.tails.keyOffsets;
+
+  // Rank every dictionary entry (equal entries share one) and see whether any is a proper prefix of
+  // another: if one is, it is one of the next entry in sorted order.
+  const order = sortedOrder(dk, dko, d);
+  const rank = new Uint32Array(d);
+  let ranks = 0;
+  let prefixFree = true;
+  for (let j = 0; j < d; j++) {
+    const e = order === null ? j : order[j];
+    if (j > 0) {
+      const p = order === null ? j - 1 : order[j - 1];
+      const ps = dko[p];
+      const pl = dko[p + 1] - ps;
+      const es = dko[e];
+      const el = dko[e + 1] - es;
+      let k = 0;
+      const m = Math.min(pl, el);
+      while (k < m && dk[ps + k] === dk[es + k]) k++;
+      if (k === pl && k === el) {
+        rank[e] = ranks - 1;
+        continue;
+      }
+      if (k === pl) prefixFree = false;
+    }
+    rank[e] = ranks++;
+  }
+
+  // Counting sort of the entries by rank, and the bytes they need; tails checked as they pass.
+  const starts = new Uint32Array(ranks + 1);
+  let total = 0;
+  let tailsIncrease = true;
+  for (let i = 0; i < n; i++) {
+    const code = codes[i];
+    if (code >= d) throw new InvalidArgumentError(`coded run: codes[${i}] = ${code}; the dictionary has ${d} entries`);
+    const ts = tko[i] + tailStart;
+    const te = tko[i + 1];
+    if (ts > te) throw new InvalidArgumentError(`coded run: tail ${i} is shorter than tailStart (${tailStart})`);
+    starts[rank[code] + 1]++;
+    total += dko[code + 1] - dko[code] + (te - ts);
+    if (i > 0 && tailsIncrease) {
+      const ps = tko[i - 1] + tailStart;
+      const pl = ts - ps;
+      const tl = te - ts;
+      const m = Math.min(pl, tl);
+      let k = 0;
+      while (k < m && tk[ps + k] === tk[ts + k]) k++;
+      if (k < m ? tk[ps + k] > tk[ts + k] : pl >= tl) tailsIncrease = false;
+    }
+  }
+  if (total > 0xffffffff) throw new RangeError(`a composed run of ${total} bytes is over the 4 GiB a run can hold`);
+  // Each rank's first position in the output; one dictionary entry stands for the rank's head.
+  const head = new Uint32Array(ranks);
+  for (let e = 0; e < d; e++) head[rank[e]] = e;
+  for (let r = 0; r < ranks; r++) starts[r + 1] += starts[r];
+  const next = starts.slice(0, ranks);
+  const placed = new Uint32Array(n);
+  for (let i = 0; i < n; i++) placed[next[rank[codes[i]]]++] = i;
+
+  // Write the keys in output order, a batch at a time: the tails are read in a scattered order (a
+  // cache miss each in a large run), so first their offsets and then one byte of each are read in
+  // loops of independent loads, whose misses overlap, and then the batch is copied.
+  const keys = shared ? new Uint8Array(new SharedArrayBuffer(total)) : new Uint8Array(total);
+  const ko = shared ? new Uint32Array(new SharedArrayBuffer((n + 1) * 4)) : new Uint32Array(n + 1);
+  // Copied four bytes at a time where they can be.
+  const view = (a: Uint8Array) => new DataView(a.buffer, a.byteOffset, a.byteLength);
+  const kv = view(keys);
+  const dv = view(dk);
+  const tv = view(tk);
+  const ts = new Uint32Array(BATCH);
+  const te = new Uint32Array(BATCH);
+  let touched = 0;
+  let p = 0;
+  let r = 0;
+  let rankEnd = ranks > 0 ? starts[1] : 0;
+  for (let j0 = 0; j0 < n; j0 += BATCH) {
+    const m = Math.min(BATCH, n - j0);
+    for (let b = 0; b < m; b++) {
+      const i = placed[j0 + b];
+      ts[b] = tko[i] + tailStart;
+      te[b] = tko[i + 1];
+    }
+    for (let b = 0; b < m; b++) touched += tk[ts[b]] | 0;
+    for (let b = 0; b < m; b++) {
+      while (j0 + b >= rankEnd) rankEnd = starts[++r + 1];
+      const e = head[r];
+      let k = dko[e];
+      let end = dko[e + 1];
+      for (; k + 4 <= end; k += 4, p += 4) kv.setUint32(p, dv.getUint32(k, true), true);
+      for (; k < end; k++) keys[p++] = dk[k];
+      k = ts[b];
+      end = te[b];
+      for (; k + 4 <= end; k += 4, p += 4) kv.setUint32(p, tv.getUint32(k, true), true);
+      for (; k < end; k++) keys[p++] = tk[k];
+      ko[j0 + b + 1] = p;
+    }
+  }
+  sink = touched;
+  const run: PackedRun = { keys, keyOffsets: ko, count: n };
+  const sorted = prefixFree && tailsIncrease ? run : sortRun(run, shared);
+  if (c.rangeOnly) sorted.rangeOnly = true;
+  return sorted;
+}
