@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { compareKeys } from "../format/compare.js";
 import { seededRandom } from "../fs/random.js";
-import { bulkPool, IDLE_STOP_MS } from "./bulk-pool.js";
+import { bulkPool } from "./bulk-pool.js";
 import { prestartBulkWorkers, sortRuns } from "./bulk-sort.js";
 import { InvalidArgumentError } from "./errors.js";
 import { type PackedRun, PackedRunBuilder, packRun, runKey, runValue } from "./packed-run.js";
@@ -77,20 +77,23 @@ test("sortRuns rejects malformed runs with InvalidArgumentError", async () => {
   assertSortedWithValues(ok, "after an error");
 });
 
-test("the bulk workers stop a moment after the last store using them closes; they start again when needed", async () => {
+test("the bulk workers stop a while after the last store using them closes; they start again when needed", async () => {
   const dir = mkdtempSync(join(tmpdir(), "shale-bulk-pool-"));
+  const idle = bulkPool().idleStopMs;
+  bulkPool().idleStopMs = 500;
   try {
     const db = await open(dir, { autoCompaction: false });
     await db.ingestRuns([packRun([[enc("a"), enc("1")]]), packRun([[enc("b"), enc("2")]])]);
     assert.ok(bulkPool().workers > 0, "the ingest ran on the workers");
     await db.close();
     assert.ok(bulkPool().workers > 0, "kept for a moment, for the next store");
-    await new Promise((r) => setTimeout(r, IDLE_STOP_MS + 300));
+    await new Promise((r) => setTimeout(r, 500 + 300));
     assert.equal(bulkPool().workers, 0, "then stopped, once idle");
     const [s] = await sortRuns([shuffledRun(4000, 6, true)]);
     assertSortedWithValues(s, "after a restart");
     assert.ok(bulkPool().workers > 0);
   } finally {
+    bulkPool().idleStopMs = idle;
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -29,7 +29,14 @@ const PROBE = 256;
  */
 export async function sortRuns(runs: PackedRun[]): Promise<PackedRun[]> {
   if (!Array.isArray(runs)) throw new InvalidArgumentError("sortRuns needs an array of packed runs");
-  for (let i = 0; i < runs.length; i++) checkRunShape(runs[i], i);
+  for (let i = 0; i < runs.length; i++) {
+    checkRunShape(runs[i], i);
+    if (runs[i].heads !== undefined) {
+      throw new InvalidArgumentError(
+        `packed run ${i}: a run with heads comes sorted (composeSorted); sortRuns takes whole keys`,
+      );
+    }
+  }
   const pool = bulkPool();
   const out: Array<PackedRun | Promise<PackedRun>> = runs.slice();
   const big: number[] = [];

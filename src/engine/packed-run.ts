@@ -8,8 +8,22 @@
 import { compareRange } from "../format/compare.js";
 import { InvalidArgumentError } from "./errors.js";
 
+/** The heads of a composed run (see PackedRun.heads). */
+export interface RunHeads {
+  /** Heads back to back; head h is keys[keyOffsets[h] .. keyOffsets[h+1]). */
+  keys: Uint8Array;
+  /** Length `count` + 1 (or more). */
+  keyOffsets: Uint32Array;
+  count: number;
+  /** of[i]: the head that key i starts with (length at least the run's count). */
+  of: Uint32Array;
+}
+
 export interface PackedRun {
-  /** Keys back to back; key i is keys[keyOffsets[i] .. keyOffsets[i+1]). */
+  /**
+   * Keys back to back; key i is keys[keyOffsets[i] .. keyOffsets[i+1]), or, in a run with
+   * `heads`, the rest of key i after its head.
+   */
   keys: Uint8Array;
   /** Length count+1 (or more; entries past `count` are ignored). */
   keyOffsets: Uint32Array;
@@ -31,6 +45,12 @@ export interface PackedRun {
    * the usual way when the hint does not hold. The sorted run does not carry it.
    */
   prefixEnds?: Uint32Array;
+  /**
+   * A composed run (run-compose.ts): key i is head `heads.of[i]` followed by the bytes `keys` holds
+   * for it, so a head many keys share is stored once. `Store.ingestRuns` writes such runs as any
+   * other; `sortRuns` does not take them (they come sorted).
+   */
+  heads?: RunHeads;
 }
 
 export interface PackedRunBuilderOptions {
@@ -266,9 +286,16 @@ export function packRun(
   return b.finish();
 }
 
-/** Key i of a run, as a view. */
+/** Key i of a run: a view, or for a run with heads a new array holding the head and the rest. */
 export function runKey(run: PackedRun, i: number): Uint8Array {
-  return run.keys.subarray(run.keyOffsets[i], run.keyOffsets[i + 1]);
+  const rest = run.keys.subarray(run.keyOffsets[i], run.keyOffsets[i + 1]);
+  const h = run.heads;
+  if (h === undefined) return rest;
+  const head = h.keys.subarray(h.keyOffsets[h.of[i]], h.keyOffsets[h.of[i] + 1]);
+  const key = new Uint8Array(head.length + rest.length);
+  key.set(head);
+  key.set(rest, head.length);
+  return key;
 }
 
 /** Value i of a run, as a view (empty when the run has no values). */
@@ -280,6 +307,11 @@ export function runValue(run: PackedRun, i: number): Uint8Array {
 
 /** Compares key i of run a with key j of run b. */
 export function compareRunKeys(a: PackedRun, i: number, b: PackedRun, j: number): number {
+  if (a.heads !== undefined || b.heads !== undefined) {
+    const x = runKey(a, i);
+    const y = runKey(b, j);
+    return compareRange(x, 0, x.length, y, 0, y.length);
+  }
   return compareRange(a.keys, a.keyOffsets[i], a.keyOffsets[i + 1], b.keys, b.keyOffsets[j], b.keyOffsets[j + 1]);
 }
 
@@ -305,6 +337,22 @@ export function checkRunShape(run: PackedRun, index: number): void {
   }
   if ((values === undefined) !== (valueOffsets === undefined))
     throw bad("values and valueOffsets must be given together");
+  const h = run.heads;
+  if (h !== undefined) {
+    if (h === null || typeof h !== "object") throw bad("heads must be an object");
+    if (!(h.keys instanceof Uint8Array)) throw bad("heads.keys must be a Uint8Array");
+    if (!Number.isInteger(h.count) || h.count < 0) throw bad("heads.count must be an integer >= 0");
+    if (!(h.keyOffsets instanceof Uint32Array) || h.keyOffsets.length < h.count + 1)
+      throw bad(`heads.keyOffsets must be a Uint32Array of at least ${h.count + 1} offsets`);
+    if (!(h.of instanceof Uint32Array) || h.of.length < count)
+      throw bad(`heads.of must be a Uint32Array of at least ${count} entries`);
+    let prev = h.keyOffsets[0];
+    for (let i = 1; i <= h.count; i++) {
+      if (h.keyOffsets[i] < prev) throw bad(`heads.keyOffsets[${i}] is below the offset before it`);
+      prev = h.keyOffsets[i];
+    }
+    if (prev > h.keys.length) throw bad("heads.keyOffsets run past heads.keys");
+  }
   if (values !== undefined && valueOffsets !== undefined) {
     if (!(values instanceof Uint8Array)) throw bad("values must be a Uint8Array");
     if (!(valueOffsets instanceof Uint32Array)) throw bad("valueOffsets must be a Uint32Array");
@@ -339,6 +387,14 @@ export function checkRunOffsets(run: PackedRun, index: number, start: number, en
   };
   check(run.keyOffsets, "keyOffsets", run.keys);
   if (run.valueOffsets && run.values) check(run.valueOffsets, "valueOffsets", run.values);
+  const h = run.heads;
+  if (h !== undefined) {
+    for (let i = start; i < end; i++) {
+      if (h.of[i] >= h.count) {
+        throw new InvalidArgumentError(`packed run ${index}: heads.of[${i}] = ${h.of[i]}; there are ${h.count} heads`);
+      }
+    }
+  }
 }
 
 /**
@@ -351,7 +407,8 @@ export function toSharedRun(run: PackedRun): PackedRun {
     isShared(run.keyOffsets) &&
     isShared(run.values) &&
     isShared(run.valueOffsets) &&
-    isShared(run.prefixEnds)
+    isShared(run.prefixEnds) &&
+    (run.heads === undefined || (isShared(run.heads.keys) && isShared(run.heads.keyOffsets) && isShared(run.heads.of)))
   )
     return run;
   const n = run.count;
@@ -376,6 +433,21 @@ export function toSharedRun(run: PackedRun): PackedRun {
     const [values, valueOffsets] = rebase(run.values, run.valueOffsets);
     out.values = values;
     out.valueOffsets = valueOffsets;
+  }
+  if (run.heads !== undefined) {
+    const h = run.heads;
+    const shared = <T extends Uint8Array | Uint32Array>(a: T, n: number): T => {
+      if (isShared(a)) return a;
+      const c = (a instanceof Uint8Array ? allocBytes(n, true) : allocOffsets(n, true)) as T;
+      c.set(a.subarray(0, n) as never);
+      return c;
+    };
+    out.heads = {
+      keys: shared(h.keys, h.keys.length),
+      keyOffsets: shared(h.keyOffsets, h.count + 1),
+      count: h.count,
+      of: shared(h.of, n),
+    };
   }
   return out;
 }

@@ -3,13 +3,12 @@
 // chunk. The job is plain code over a FileSystem, so it runs on a bulk worker thread with the real
 // file system (bulk-worker.ts) or on the main thread with any other.
 
-import { compareRange } from "../format/compare.js";
 import { KIND_PUT } from "../format/internal-iterator.js";
 import { SegmentWriter } from "../format/segment.js";
 import { type FileSystem, joinPath } from "../fs/types.js";
 import type { SegmentOptions } from "./compaction.js";
 import { InvalidArgumentError } from "./errors.js";
-import { checkRunOffsets, type PackedRun } from "./packed-run.js";
+import { checkRunOffsets, compareRunKeys, type PackedRun } from "./packed-run.js";
 import { type FileMeta, segmentFileName } from "./version.js";
 
 /** Entries [start, end) of run `runIndex`, to become one segment file. */
@@ -37,6 +36,9 @@ function entryBytesBefore(run: PackedRun, i: number): number {
   const ko = run.keyOffsets;
   let b = ko[i] - ko[0] + ENTRY_OVERHEAD * i;
   if (run.valueOffsets) b += run.valueOffsets[i] - run.valueOffsets[0];
+  // A composed run's heads: by their mean length (they are mostly shared in the file, too).
+  const h = run.heads;
+  if (h !== undefined && h.count > 0) b += ((h.keyOffsets[h.count] - h.keyOffsets[0]) / h.count) * i;
   return b;
 }
 
@@ -100,9 +102,8 @@ export function checkCuts(runs: PackedRun[], chunks: RunChunk[]): void {
 /** The order check across one chunk's first cut (entry `start` above entry `start - 1`). */
 export function checkCut(run: PackedRun, c: RunChunk): void {
   if (c.start === 0) return;
-  const ko = run.keyOffsets;
   const i = c.start;
-  if (compareRange(run.keys, ko[i - 1], ko[i], run.keys, ko[i], ko[i + 1]) >= 0) {
+  if (compareRunKeys(run, i - 1, run, i) >= 0) {
     throw keyOrderError(c.runIndex, i, `its key is not greater than entry ${i - 1}'s`);
   }
 }
@@ -115,9 +116,7 @@ export function checkRunOrder(runs: PackedRun[]): void {
     if (run.count === 0) continue;
     if (prev >= 0) {
       const p = runs[prev];
-      const pk = p.keyOffsets;
-      const ko = run.keyOffsets;
-      if (compareRange(p.keys, pk[p.count - 1], pk[p.count], run.keys, ko[0], ko[1]) >= 0) {
+      if (compareRunKeys(p, p.count - 1, run, 0) >= 0) {
         throw keyOrderError(r, 0, `its first key is not greater than the last key of run ${prev}`);
       }
     }
@@ -132,6 +131,55 @@ export interface ChunkHooks {
   yieldEvery?: () => Promise<void>;
   /** Called when the file is written, before its fdatasync (the CPU work is done). */
   onWritten?: () => void;
+}
+
+/**
+ * Adds entries [start, end) of a run with heads to the writer: each key put together in a scratch
+ * array, its head rewritten only when it changes (keys with one head share it, so the writer's
+ * comparison starts after it) and its rest copied four bytes at a time. Returns `end`.
+ */
+async function writeComposed(
+  writer: SegmentWriter,
+  run: PackedRun,
+  start: number,
+  end: number,
+  hooks: ChunkHooks,
+): Promise<number> {
+  const h = run.heads as NonNullable<PackedRun["heads"]>;
+  const { keys, keyOffsets: ko } = run;
+  const kv = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
+  const values = run.values ?? EMPTY;
+  const vo = run.valueOffsets;
+  // In shared memory like the runs' arenas: the writer's views then see one kind of buffer.
+  let key = new Uint8Array(new SharedArrayBuffer(256));
+  let view = new DataView(key.buffer);
+  let head = -1;
+  let hl = 0;
+  for (let i = start; i < end; i++) {
+    const rs = ko[i];
+    const re = ko[i + 1];
+    const same = h.of[i] === head;
+    if (hl + re - rs > key.length || !same) {
+      if (hl + re - rs > key.length || h.keyOffsets[h.of[i] + 1] - h.keyOffsets[h.of[i]] + re - rs > key.length) {
+        key = new Uint8Array(
+          new SharedArrayBuffer(2 * (h.keyOffsets[h.of[i] + 1] - h.keyOffsets[h.of[i]] + re - rs) + 256),
+        );
+        view = new DataView(key.buffer);
+      }
+      head = h.of[i];
+      const hs = h.keyOffsets[head];
+      hl = h.keyOffsets[head + 1] - hs;
+      key.set(h.keys.subarray(hs, hs + hl));
+    }
+    let p = hl;
+    let k = rs;
+    for (; k + 4 <= re; k += 4, p += 4) view.setUint32(p, kv.getUint32(k));
+    for (; k < re; k++) key[p++] = keys[k];
+    if (same) writer.sharesWithPrevious(hl);
+    writer.add(key, 0, p, 0, KIND_PUT, values, vo === undefined ? 0 : vo[i], vo === undefined ? 0 : vo[i + 1]);
+    if (hooks.yieldEvery && ((i - start) & 0xffff) === 0xffff) await hooks.yieldEvery();
+  }
+  return end;
 }
 
 /**
@@ -154,7 +202,9 @@ export async function writeChunk(fs: FileSystem, job: ChunkJob, hooks: ChunkHook
     const vo = run.valueOffsets;
     let i = start;
     try {
-      if (vo === undefined) {
+      if (run.heads !== undefined) {
+        i = await writeComposed(writer, run, start, end, hooks);
+      } else if (vo === undefined) {
         for (; i < end; i++) {
           writer.add(keys, ko[i], ko[i + 1], 0, KIND_PUT, EMPTY, 0, 0);
           if (hooks.yieldEvery && ((i - start) & 0xffff) === 0xffff) await hooks.yieldEvery();
@@ -167,8 +217,8 @@ export async function writeChunk(fs: FileSystem, job: ChunkJob, hooks: ChunkHook
       }
     } catch (err) {
       // The writer refuses a key not above the one before it: say which entry, in the caller's terms.
-      if (i > start && i < end && compareRange(keys, ko[i - 1], ko[i], keys, ko[i], ko[i + 1]) >= 0) {
-        const c = compareRange(keys, ko[i - 1], ko[i], keys, ko[i], ko[i + 1]);
+      if (i > start && i < end && compareRunKeys(run, i - 1, run, i) >= 0) {
+        const c = compareRunKeys(run, i - 1, run, i);
         throw keyOrderError(
           runIndex,
           i,

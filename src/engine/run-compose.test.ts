@@ -94,3 +94,26 @@ test("coded runs with bad shapes or codes are refused with InvalidArgumentError"
   assert.throws(() => composeRun({ ...good, tailStart: 9 }), /shorter than tailStart/);
   await assert.rejects(composeSorted({ ...good, count: -1 }), InvalidArgumentError);
 });
+
+test("a composed run (with heads) is ingested like any run; sortRuns refuses one; a bad head index is refused", async () => {
+  const { MemoryFileSystem } = await import("../fs/memory.js");
+  const { open } = await import("./store.js");
+  const { sortRuns } = await import("./bulk-sort.js");
+  const c = coded(["b|", "a|", "c|"], [0, 1, 2, 1, 0, 2, 1], ["1", "2", "3", "4", "5", "6", "7"]);
+  const run = composeRun(c, false);
+  assert.ok(run.heads !== undefined, "in order as laid out: heads, not whole keys");
+  const store = await open("/db", { fs: new MemoryFileSystem(), durability: "none", targetFileSize: 64 });
+  const result = await store.ingestRuns([run]);
+  assert.ok(result.files > 1, "cut into several files");
+  assert.deepEqual(
+    [...store.iterator()].map(([k]) => dec(k)),
+    expected(c),
+  );
+  await assert.rejects(sortRuns([run]), /a run with heads comes sorted/);
+  const bad = {
+    ...run,
+    heads: { ...(run.heads as NonNullable<PackedRun["heads"]>), of: new Uint32Array(run.count).fill(9) },
+  };
+  await assert.rejects(store.ingestRuns([bad]), /heads\.of\[0\] = 9; there are 3 heads/);
+  await store.close();
+});

@@ -5,7 +5,9 @@
 // run, which usually arrives in key order. The table encodes each distinct index value once, and
 // a code per row; this file sorts the dictionary (its distinct entries only), gives every entry a
 // rank (equal entries one rank), places the rows by a counting sort on their ranks (stable, so rows
-// of one rank stay in record order), and writes the keys out in that order.
+// of one rank stay in record order). The result is a run with heads (PackedRun.heads): the tails
+// copied out in that order, and for each entry the dictionary entry it starts with, so a head is
+// not copied once per key (the segment writer puts each key together as it writes it).
 //
 // That order is the keys' byte order when the tails strictly increase and no dictionary entry is
 // a proper prefix of another (a tuple of self-delimiting components never is): both are checked,
@@ -17,7 +19,7 @@ import { InvalidArgumentError } from "./errors.js";
 import type { PackedRun } from "./packed-run.js";
 import { sortedOrder, sortRun } from "./run-sort.js";
 
-/** Entries whose tails are read together (see composeRun's last loop). */
+/** Entries whose tails are read together (see composeRun). */
 const BATCH = 64;
 /** Where the touch loop's sum goes, so the reads are not optimised away. */
 let sink = 0;
@@ -64,8 +66,8 @@ export function checkCodedRun(c: CodedRun, index: number): void {
 }
 
 /**
- * The run's keys, composed and sorted, in a new run (arenas in SharedArrayBuffers when `shared`);
- * no values. Equal keys stay (ingestRuns rejects them).
+ * The run's keys, composed and sorted, in a new run (arenas in SharedArrayBuffers when `shared`;
+ * its heads are the dictionary's arrays); no values. Equal keys stay (ingestRuns rejects them).
  */
 export function composeRun(c: CodedRun, shared = true): PackedRun {
   const n = c.count;
@@ -133,47 +135,71 @@ export function composeRun(c: CodedRun, shared = true): PackedRun {
   const placed = new Uint32Array(n);
   for (let i = 0; i < n; i++) placed[next[rank[codes[i]]]++] = i;
 
-  // Write the keys in output order, a batch at a time: the tails are read in a scattered order (a
-  // cache miss each in a large run), so first their offsets and then one byte of each are read in
-  // loops of independent loads, whose misses overlap, and then the batch is copied.
-  const keys = shared ? new Uint8Array(new SharedArrayBuffer(total)) : new Uint8Array(total);
-  const ko = shared ? new Uint32Array(new SharedArrayBuffer((n + 1) * 4)) : new Uint32Array(n + 1);
-  // Copied four bytes at a time where they can be.
-  const view = (a: Uint8Array) => new DataView(a.buffer, a.byteOffset, a.byteLength);
-  const kv = view(keys);
-  const dv = view(dk);
-  const tv = view(tk);
-  const ts = new Uint32Array(BATCH);
-  const te = new Uint32Array(BATCH);
-  let touched = 0;
-  let p = 0;
-  let r = 0;
-  let rankEnd = ranks > 0 ? starts[1] : 0;
-  for (let j0 = 0; j0 < n; j0 += BATCH) {
-    const m = Math.min(BATCH, n - j0);
-    for (let b = 0; b < m; b++) {
-      const i = placed[j0 + b];
-      ts[b] = tko[i] + tailStart;
-      te[b] = tko[i + 1];
+  if (prefixFree && tailsIncrease) {
+    // In order: a run with heads (each key: its rank's head, then its tail). The tails are read in
+    // a scattered order (a cache miss each in a large run), so a batch at a time, first their
+    // offsets and then one byte of each are read in loops of independent loads, whose misses
+    // overlap, and then the batch is copied.
+    let tailBytes = 0;
+    for (let i = 0; i < n; i++) tailBytes += tko[i + 1] - tko[i] - tailStart;
+    const keys = alloc8(tailBytes, shared);
+    const ko = alloc32(n + 1, shared);
+    const of = alloc32(n, shared);
+    const kv = view(keys);
+    const tv = view(tk);
+    const ts = new Uint32Array(BATCH);
+    const te = new Uint32Array(BATCH);
+    let touched = 0;
+    let p = 0;
+    let r = 0;
+    let rankEnd = ranks > 0 ? starts[1] : 0;
+    for (let j0 = 0; j0 < n; j0 += BATCH) {
+      const m = Math.min(BATCH, n - j0);
+      for (let b = 0; b < m; b++) {
+        const i = placed[j0 + b];
+        ts[b] = tko[i] + tailStart;
+        te[b] = tko[i + 1];
+      }
+      for (let b = 0; b < m; b++) touched += tk[ts[b]] | 0;
+      for (let b = 0; b < m; b++) {
+        while (j0 + b >= rankEnd) rankEnd = starts[++r + 1];
+        of[j0 + b] = head[r];
+        let k = ts[b];
+        const end = te[b];
+        for (; k + 4 <= end; k += 4, p += 4) kv.setUint32(p, tv.getUint32(k, true), true);
+        for (; k < end; k++) keys[p++] = tk[k];
+        ko[j0 + b + 1] = p;
+      }
     }
-    for (let b = 0; b < m; b++) touched += tk[ts[b]] | 0;
-    for (let b = 0; b < m; b++) {
-      while (j0 + b >= rankEnd) rankEnd = starts[++r + 1];
-      const e = head[r];
-      let k = dko[e];
-      let end = dko[e + 1];
-      for (; k + 4 <= end; k += 4, p += 4) kv.setUint32(p, dv.getUint32(k, true), true);
-      for (; k < end; k++) keys[p++] = dk[k];
-      k = ts[b];
-      end = te[b];
-      for (; k + 4 <= end; k += 4, p += 4) kv.setUint32(p, tv.getUint32(k, true), true);
-      for (; k < end; k++) keys[p++] = tk[k];
-      ko[j0 + b + 1] = p;
-    }
+    sink = touched;
+    const run: PackedRun = { keys, keyOffsets: ko, count: n, heads: { keys: dk, keyOffsets: dko, count: d, of } };
+    if (c.rangeOnly) run.rangeOnly = true;
+    return run;
   }
-  sink = touched;
-  const run: PackedRun = { keys, keyOffsets: ko, count: n };
-  const sorted = prefixFree && tailsIncrease ? run : sortRun(run, shared);
+
+  // Not in order as laid out: every key written whole, and sorted.
+  const keys = alloc8(total, shared);
+  const ko = alloc32(n + 1, shared);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    const code = codes[i];
+    for (let k = dko[code], e = dko[code + 1]; k < e; k++) keys[p++] = dk[k];
+    for (let k = tko[i] + tailStart, e = tko[i + 1]; k < e; k++) keys[p++] = tk[k];
+    ko[i + 1] = p;
+  }
+  const sorted = sortRun({ keys, keyOffsets: ko, count: n }, shared);
   if (c.rangeOnly) sorted.rangeOnly = true;
   return sorted;
+}
+
+function alloc8(n: number, shared: boolean): Uint8Array {
+  return shared ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n);
+}
+
+function alloc32(n: number, shared: boolean): Uint32Array {
+  return shared ? new Uint32Array(new SharedArrayBuffer(n * 4)) : new Uint32Array(n);
+}
+
+function view(a: Uint8Array): DataView {
+  return new DataView(a.buffer, a.byteOffset, a.byteLength);
 }

@@ -1190,6 +1190,11 @@ export class Store {
    * installed together once every run is there and written; a promise that rejects fails the
    * ingest, and nothing is installed.
    */
+  /** Whether `ingestRuns` builds files on the bulk worker threads (a store on the real file system). */
+  get usesBulkWorkers(): boolean {
+    return this.fs instanceof NodeFileSystem;
+  }
+
   ingestRuns(
     runs: Array<PackedRun | PromiseLike<PackedRun>>,
   ): Promise<{ entries: number; files: number; level: number }> {

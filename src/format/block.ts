@@ -578,6 +578,8 @@ export class BlockBuilder {
   private lastView = new DataView(this.last.buffer);
   private readonly keyViews = new ViewCache();
   private readonly valueViews = new ViewCache();
+  /** A prefix length the next key is known to share with the last one (SegmentWriter.sharesWithPrevious). */
+  knownShared = 0;
 
   constructor(restartInterval = 16, initialCapacity = 4096) {
     if (!Number.isInteger(restartInterval) || restartInterval < 1) {
@@ -711,14 +713,17 @@ export class BlockBuilder {
 
   /**
    * The length of the prefix keyBuf[keyStart, keyEnd) shares with the last key added (four bytes at
-   * a time). The segment writer's order check and the prefix compression both need it.
+   * a time), from the prefix `knownShared` says it shares (then reset to 0). The segment writer's
+   * order check and the prefix compression both need it.
    */
   sharedWithLast(keyBuf: Uint8Array, keyStart: number, keyEnd: number): number {
     const last = this.last;
     const max = Math.min(keyEnd - keyStart, this.lastLen);
     const lv = this.lastView;
     const kv = this.keyViews.of(keyBuf);
-    let shared = 0;
+    let shared = this.knownShared;
+    this.knownShared = 0;
+    if (shared > max) shared = max;
     while (shared + 4 <= max && lv.getUint32(shared) === kv.getUint32(keyStart + shared)) shared += 4;
     while (shared < max && last[shared] === keyBuf[keyStart + shared]) shared++;
     return shared;

@@ -238,6 +238,15 @@ export class SegmentWriter {
     if (this.data.estimatedSize() >= this.blockSize) this.flushDataBlock();
   }
 
+  /**
+   * Tells the writer the next key added shares at least `n` bytes with the previous one (it must
+   * be true): the comparison the next `add` makes starts there. For callers that build keys from
+   * parts they know are equal (run-build.ts, composed runs).
+   */
+  sharesWithPrevious(n: number): void {
+    if (this.count > 0 && !this.data.empty()) this.data.knownShared = n;
+  }
+
   /** `add` for whole arrays. */
   addEntry(key: Uint8Array, seq: number, kind: EntryKind, value: Uint8Array): void {
     this.add(key, 0, key.length, seq, kind, value, 0, value.length);

@@ -160,9 +160,10 @@ export async function pack(store: Store, file: string, options: PackOptions = {}
   const out = fs.openWrite(tmp, { truncate: true });
   try {
     const w = new PackFileWriter(out);
+    const early = new EarlySync(out);
     const body =
       options.tables === undefined && compression === undefined
-        ? await copySegments(store, fs, w)
+        ? await copySegments(store, fs, w, early)
         : await reencode(store, w, options, compression ?? "none");
     const manifest: PackManifest = {
       format: PACK_FORMAT_VERSION,
@@ -176,6 +177,7 @@ export async function pack(store: Store, file: string, options: PackOptions = {}
     };
     w.whole(SECTION_MANIFEST, encodeManifest(manifest));
     const bytes = w.finish();
+    await early.settle();
     await out.sync();
     out.close();
     fs.rename(tmp, file);
@@ -204,6 +206,42 @@ export async function pack(store: Store, file: string, options: PackOptions = {}
   }
 }
 
+/** Bytes written between the fdatasyncs started while a pack is copied. */
+const EARLY_SYNC_BYTES = 16 << 20;
+
+/**
+ * fdatasyncs started while the copy goes on, one at a time: the disk writes the pack while the
+ * rest is copied, so the final fdatasync (the one that makes the pack durable) has little left.
+ * A failure is reported by `settle`.
+ */
+class EarlySync {
+  private pending: Promise<void> | null = null;
+  private error: unknown = null;
+  private since = 0;
+
+  constructor(private readonly out: WritableFile) {}
+
+  wrote(bytes: number): void {
+    this.since += bytes;
+    if (this.pending !== null || this.since < EARLY_SYNC_BYTES) return;
+    this.since = 0;
+    this.pending = this.out.sync().then(
+      () => {
+        this.pending = null;
+      },
+      (err: unknown) => {
+        this.pending = null;
+        this.error ??= err;
+      },
+    );
+  }
+
+  async settle(): Promise<void> {
+    await this.pending;
+    if (this.error !== null) throw this.error;
+  }
+}
+
 interface PackBody {
   segments: PackSegment[];
   tables: TableInfo[];
@@ -211,7 +249,7 @@ interface PackBody {
 }
 
 /** The store's live segment files, byte for byte, one section each, in level order. */
-async function copySegments(store: Store, fs: FileSystem, w: PackFileWriter): Promise<PackBody> {
+async function copySegments(store: Store, fs: FileSystem, w: PackFileWriter, early: EarlySync): Promise<PackBody> {
   const pinned = await store.pinSegments();
   try {
     // The table list comes from the pinned files themselves, so the manifest describes exactly
@@ -258,6 +296,7 @@ async function copySegments(store: Store, fs: FileSystem, w: PackFileWriter): Pr
           const got = src.read(buf, 0, buf.length, done);
           if (got !== buf.length) throw new Error(`${f.path}: short read at ${done} (${got} of ${buf.length} bytes)`);
           sink.append(buf);
+          early.wrote(buf.length);
           done += got;
           if (++chunks % 16 === 0) await yieldToLoop();
         }

@@ -10,7 +10,7 @@
 // nothing: a duplicate or a bad row installs no file.
 
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { composeSorted, sortRuns } from "../engine/bulk-sort.js";
+import { composeSorted, prestartBulkWorkers, sortRuns } from "../engine/bulk-sort.js";
 import { InvalidArgumentError } from "../engine/errors.js";
 import { type PackedRun, runKey } from "../engine/packed-run.js";
 import type { Store } from "../engine/store.js";
@@ -146,24 +146,26 @@ async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): P
   if (store.get(countKey) !== undefined) await store.del(countKey); // see bulkLoad
   const ingest = store.ingestRuns([...pieces.map((d) => d.promise), ...indexes.map((d) => d.promise)]);
   ingest.catch(() => undefined); // looked at below
+  // One pass over the rows; `reserve` sizes the arena being filled once the first rows show the
+  // bytes per row (growing by doubling would copy everything written so far once or twice).
   const pass = async (
     encodeRow: RowEncoder,
     records: RunArena | null,
     index: RunArena | null,
+    reserve: (factor: number) => void,
     coded?: CodedIndex[],
   ) => {
     const sinks = index ? [index] : [];
+    const streams = records !== null && records.values !== null && encodeRow.writesValues;
     for (let i = 0; i < n; i++) {
       const input = rows[i];
       if (input === null || typeof input !== "object") throw notAnObject(table, i);
       encodeRow(input, records as RunArena, sinks, coded);
-      // Once the first rows show the bytes per row, size the arena for all of them (growing by
-      // doubling would copy everything written so far once or twice).
-      if (i === SAMPLE_ROWS - 1 && n > 2 * SAMPLE_ROWS) (records ?? (index as RunArena)).reserveFor(n / SAMPLE_ROWS);
+      if (i === SAMPLE_ROWS - 1 && n > 2 * SAMPLE_ROWS) reserve(n / SAMPLE_ROWS);
       if ((i + 1) % SLICE_ROWS === 0 || i === n - 1) {
-        if (records && ((i + 1) % RECORD_PIECE_ROWS === 0 || i === n - 1)) {
+        if (streams && ((i + 1) % RECORD_PIECE_ROWS === 0 || i === n - 1)) {
           const piece = Math.floor(i / RECORD_PIECE_ROWS);
-          pieces[piece].resolve(records.slice(piece * RECORD_PIECE_ROWS, i + 1));
+          pieces[piece].resolve((records as RunArena).slice(piece * RECORD_PIECE_ROWS, i + 1));
         }
         await yieldToLoop();
       }
@@ -182,7 +184,7 @@ async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): P
   // Index x encoded in a pass of its own, then sorted on a worker while the next pass runs.
   const direct = async (x: number, checkAll: boolean) => {
     const run = runArena(n, false);
-    await pass(table.rowEncoder({ record: false, indexes: [x], checkAll }), null, run);
+    await pass(table.rowEncoder({ record: false, indexes: [x], checkAll }), null, run, (f) => run.reserveFor(f));
     // Index entries are only ever range-scanned (queries, unique checks): their files need no bloom filter.
     settle(
       x,
@@ -198,18 +200,33 @@ async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): P
       await direct(x, first);
       first = false;
     }
-    records = runArena(n, true);
-    const coded = codedIndexes.map(() => new CodedIndex(n, codeLimit(n)));
-    await pass(
-      table.rowEncoder({ record: true, indexes: [], coded: codedIndexes, checkAll: true }),
-      records,
-      null,
-      coded,
-    );
-    const recordRun = records.finish();
-    for (let k = 0; k < coded.length; k++) {
-      if (coded[k].off) await direct(codedIndexes[k], false);
-      else settle(codedIndexes[k], composeSorted(coded[k].coded(recordRun, prefixes[0].length)));
+    const arena = runArena(n, true);
+    records = arena;
+    if (codedIndexes.length === 0) {
+      await pass(table.rowEncoder({ record: true, indexes: [], checkAll: true }), arena, null, (f) =>
+        arena.reserveFor(f),
+      );
+    } else {
+      // The record keys and the codes first, so the coded index runs are composed on the workers
+      // while the values pass runs.
+      const coded = codedIndexes.map(() => new CodedIndex(n, codeLimit(n)));
+      await pass(
+        table.rowEncoder({ record: "key", indexes: [], coded: codedIndexes, checkAll: first }),
+        arena,
+        null,
+        (f) => arena.reserveFor(f),
+        coded,
+      );
+      const keys = arena.keyRun();
+      const off: number[] = [];
+      coded.forEach((c, k) => {
+        if (c.off) off.push(codedIndexes[k]);
+        else settle(codedIndexes[k], composeSorted(c.coded(keys, prefixes[0].length)));
+      });
+      for (const x of off) await direct(x, false);
+      await pass(table.rowEncoder({ record: "value", indexes: [], checkAll: false }), arena, null, (f) =>
+        arena.reserveValuesFor(f),
+      );
     }
   } catch (err) {
     for (const d of [...pieces, ...indexes]) if (!d.settled) d.reject(err);
@@ -250,6 +267,19 @@ function checkPrimaryRepeats(table: Table, primary: PackedRun, prefixLength: num
 /** Equal neighbours in a sorted unique index run: a DuplicateKeyError (rows with a null among the fields are exempt). */
 function checkUnique(table: Table, run: PackedRun, ix: ResolvedIndex, prefixLength: number): void {
   const r = new TupleReader(run.keys);
+  const heads = run.heads;
+  if (heads !== undefined) {
+    // A composed run: its heads are the index values, and equal values share one head.
+    for (let i = 1; i < run.count; i++) {
+      const h = heads.of[i];
+      if (h !== heads.of[i - 1]) continue;
+      const head = heads.keys.subarray(heads.keyOffsets[h], heads.keyOffsets[h + 1]);
+      if (fieldsEnd(r, head, prefixLength, ix) >= 0) {
+        throw new DuplicateKeyError(table.schema.name, ix.name, indexValues(run, i, prefixLength, ix));
+      }
+    }
+    return;
+  }
   let prev = -1;
   let prevEnd = 0;
   for (let i = 0; i < run.count; i++) {
@@ -282,6 +312,8 @@ export async function bulkLoad(table: Table, store: Store, rows: Iterable<Row>):
     throw new InvalidArgumentError(`bulk load needs an empty table; ${JSON.stringify(s.name)} has rows`);
   }
 
+  // The worker threads start (and warm up) while the main thread encodes the first pass.
+  if (store.usesBulkWorkers) prestartBulkWorkers();
   if (Array.isArray(rows)) return loadInPasses(table, store, rows);
   const sorted = await encodeInOnePass(table, rows);
   if (sorted === null) return { rows: 0, files: 0 };

@@ -20,18 +20,24 @@ export interface EntrySink {
   /** Notes the length of the open entry's key before its primary key (index sinks; see PackedRun.prefixEnds). */
   prefixEnd?(length: number): void;
   end(): void;
+  /** Close the key alone, or the value alone, when a record's key and value are written in separate passes. */
+  endKey?(): void;
+  endValue?(): void;
 }
 
 /**
  * Encodes one row into the record run and the index runs (in index order), and codes it for the
  * coded indexes (EncoderParts.coded, in that order); throws on a bad field.
  */
-export type RowEncoder = (
+export type RowEncoder = ((
   row: Row,
   records: EntrySink,
   indexes: readonly EntrySink[],
   coded?: readonly CodedIndex[],
-) => void;
+) => void) & {
+  /** Whether it writes record values (closing record entries whole, or their values). */
+  readonly writesValues: boolean;
+};
 
 /** An ascending string key component (code, text, 00), or false when `s` needs the escaping path. */
 function asciiComponent(w: ByteWriter, s: string): boolean {
@@ -81,8 +87,11 @@ function copy(w: ByteWriter, src: Uint8Array, start: number, end: number): void 
 
 /** What one generated encoder writes. */
 export interface EncoderParts {
-  /** Write the record (key and value). */
-  record: boolean;
+  /**
+   * Write the record: true for key and value, or only its "key" or its "value" (two passes over the
+   * rows fill one record run, closing entries with `endKey` and then `endValue`).
+   */
+  record: boolean | "key" | "value";
   /** The secondary indexes (by position in `schema.indexes`) whose entries it writes. */
   indexes: readonly number[];
   /** Check every field of the row, not only the ones written (the first pass over the rows does). */
@@ -123,13 +132,19 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
     }
     return `${generic};`;
   };
-  if (parts.record) {
+  const recordKey = parts.record === true || parts.record === "key";
+  const recordValue = parts.record === true || parts.record === "value";
+  if (recordKey) {
     // The record: key = prefix 0 + primary key fields; value.
     lines.push("const rk = records.keys;", "copy(rk, prefixes[0], 0, prefixes[0].length);", "const pkStart = rk.pos;");
     s.primary.fields.forEach((_, j) => {
       lines.push(keyField("rk", s.primary, j, "primary"));
     });
-    lines.push("const pkEnd = rk.pos;", "const rv = records.values;");
+    lines.push("const pkEnd = rk.pos;");
+    if (!recordValue) lines.push("records.endKey();");
+  }
+  if (recordValue) {
+    lines.push("const rv = records.values;");
     const allStrings = s.valueFields.length > 0 && s.valueFields.every((f) => f.type === "string");
     if (allStrings) {
       const n = s.valueFields.length;
@@ -151,7 +166,9 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
       });
       lines.push("encodeValue(rv, schema, vals);");
     }
-    lines.push("records.end();");
+    lines.push(recordKey ? "records.end();" : "records.endValue();");
+  }
+  if (parts.record) {
     // Each coded index: walk the Map tree by the index's field values; a combination not seen
     // before is encoded once, as a dictionary entry (index prefix and fields), and gets a code.
     (parts.coded ?? []).forEach((x, k) => {
@@ -184,7 +201,7 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
       lines.push(keyField("w", ix, j, `index${x}`));
     });
     lines.push("if (sink.prefixEnd !== undefined) sink.prefixEnd(w.pos - e0);");
-    if (parts.record) lines.push("copy(w, rk.buf, pkStart, pkEnd);");
+    if (recordKey) lines.push("copy(w, rk.buf, pkStart, pkEnd);");
     else {
       s.primary.fields.forEach((_, j) => {
         lines.push(keyField("w", s.primary, j, "primary"));
@@ -217,5 +234,7 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
     ...Object.keys(deps),
     `return function encodeRow(${names.join(", ")}) {\n${lines.join("\n")}\n};`,
   );
-  return factory(...Object.values(deps)) as RowEncoder;
+  const encode = factory(...Object.values(deps));
+  encode.writesValues = recordValue;
+  return encode as RowEncoder;
 }
