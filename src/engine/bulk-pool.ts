@@ -15,12 +15,13 @@ import type { Worker } from "node:worker_threads";
 import { reviveError, startEngineWorker, type WorkerError } from "./compaction-worker-client.js";
 import type { PackedRun } from "./packed-run.js";
 import type { ChunkJob } from "./run-build.js";
-import type { CodedRun } from "./run-compose.js";
+import type { CodedPiece, CodedRun } from "./run-compose.js";
 import type { FileMeta } from "./version.js";
 
 type BulkJob =
   | { type: "sort"; run: PackedRun; index: number }
   | { type: "compose"; coded: CodedRun; index: number }
+  | { type: "group"; codes: Uint32Array; tails: PackedRun; tailStart: number; start: number; end: number }
   | { type: "build"; job: ChunkJob };
 export type BulkRequest = BulkJob & { id: number };
 
@@ -82,6 +83,11 @@ export class BulkPool {
   /** Composes a coded run, sorted, on a worker (see run-compose.ts). */
   compose(coded: CodedRun, index = 0): Promise<PackedRun> {
     return this.submit({ type: "compose", coded, index }) as Promise<PackedRun>;
+  }
+
+  /** Groups entries [start, end) of a coded run by code on a worker (see run-compose.ts). */
+  group(codes: Uint32Array, tails: PackedRun, tailStart: number, start: number, end: number): Promise<CodedPiece> {
+    return this.submit({ type: "group", codes, tails, tailStart, start, end }) as Promise<CodedPiece>;
   }
 
   /** Writes one chunk as a segment file on a worker (see run-build.ts); skipped if `cancelled()` when it comes up. */

@@ -5,10 +5,10 @@
 import { bulkPool, prestartBulkWorkers } from "./bulk-pool.js";
 import { InvalidArgumentError } from "./errors.js";
 import { checkRunOffsets, checkRunShape, isShared, type PackedRun, toSharedRun } from "./packed-run.js";
-import { type CodedRun, checkCodedRun, composeRun } from "./run-compose.js";
+import { type CodedPiece, type CodedRun, checkCodedRun, checkPiece, composeRun, groupPiece } from "./run-compose.js";
 import { firstOutOfOrder, sortRun } from "./run-sort.js";
 
-export type { CodedRun };
+export type { CodedPiece, CodedRun };
 export { prestartBulkWorkers };
 
 /** Runs shorter than this are sorted on the calling thread (a round trip to a worker costs more). */
@@ -82,4 +82,24 @@ export async function composeSorted(coded: CodedRun): Promise<PackedRun> {
   // Only the arrays the job reads travel (a record run's values would be copied if not shared).
   const keysOf = (r: PackedRun): PackedRun => ({ keys: r.keys, keyOffsets: r.keyOffsets, count: r.count });
   return bulkPool().compose({ ...coded, dict: keysOf(coded.dict), tails: keysOf(coded.tails) });
+}
+
+/**
+ * Entries [start, end) of a coded run grouped by code (run-compose.ts, `groupPiece`), on a bulk
+ * worker when the arrays are in SharedArrayBuffers. Their codes and tails must be written and must
+ * not change afterwards; the rest of the run may still be being written. Pass the pieces, in
+ * order, as the run's `pieces` to `composeSorted`.
+ */
+export async function groupCodedPiece(
+  codes: Uint32Array,
+  tails: PackedRun,
+  tailStart: number,
+  start: number,
+  end: number,
+): Promise<CodedPiece> {
+  checkPiece(codes, tails, tailStart, start, end);
+  const shared = isShared(codes) && isShared(tails.keys) && isShared(tails.keyOffsets);
+  if (end - start < INLINE_SORT_MAX || !shared) return groupPiece(codes, tails, tailStart, start, end, true);
+  const keys: PackedRun = { keys: tails.keys, keyOffsets: tails.keyOffsets, count: tails.count };
+  return bulkPool().group(codes, keys, tailStart, start, end);
 }

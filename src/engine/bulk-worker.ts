@@ -12,7 +12,7 @@ import { NodeFileSystem } from "../fs/node.js";
 import type { BulkRequest } from "./bulk-pool.js";
 import { checkRunOffsets } from "./packed-run.js";
 import { writeChunk } from "./run-build.js";
-import { checkCodedRun, composeRun } from "./run-compose.js";
+import { checkCodedRun, checkPiece, composeRun, groupPiece } from "./run-compose.js";
 import { sortRun } from "./run-sort.js";
 
 const fs = new NodeFileSystem();
@@ -26,6 +26,9 @@ port.on("message", async (msg: BulkRequest) => {
       checkRunOffsets(msg.run, msg.index, 0, msg.run.count);
       const sorted = sortRun(msg.run, true);
       port.postMessage({ id: msg.id, result: sorted === msg.run ? null : sorted });
+    } else if (msg.type === "group") {
+      checkPiece(msg.codes, msg.tails, msg.tailStart, msg.start, msg.end);
+      port.postMessage({ id: msg.id, result: groupPiece(msg.codes, msg.tails, msg.tailStart, msg.start, msg.end) });
     } else if (msg.type === "compose") {
       checkCodedRun(msg.coded, msg.index);
       port.postMessage({ id: msg.id, result: composeRun(msg.coded, true) });

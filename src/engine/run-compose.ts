@@ -37,6 +37,24 @@ export interface CodedRun {
   count: number;
   /** Carried to the composed run (see PackedRun.rangeOnly). */
   rangeOnly?: boolean;
+  /**
+   * The entries already grouped by code, piece by piece (`groupPiece`), in order and covering
+   * [0, count): composing then only concatenates, per head, each piece's group.
+   */
+  pieces?: CodedPiece[];
+}
+
+/** Entries [start, end) of a coded run grouped by code, tails included (see `groupPiece`). */
+export interface CodedPiece {
+  start: number;
+  end: number;
+  /** The entries of code c are the piece's entries codeStarts[c] .. codeStarts[c+1] (none past its end). */
+  codeStarts: Uint32Array;
+  /** The entries' tails in that order, back to back; offsets from 0 (length end - start + 1). */
+  tails: Uint8Array;
+  tailOffsets: Uint32Array;
+  /** Whether the tails strictly increase over the piece, from the entry before it (in entry order). */
+  increasing: boolean;
 }
 
 /** Checks a coded run's shape before any byte is read: codes and tails cover `count` entries. */
@@ -63,6 +81,100 @@ export function checkCodedRun(c: CodedRun, index: number): void {
     }
     if (prev > run.keys.length) throw bad(`${name}.keyOffsets run past its arena`);
   }
+}
+
+/**
+ * Groups entries [start, end) of a coded run by code (a counting sort; each group keeps entry
+ * order) and copies their tails out in that order. Done piece by piece while the codes are still
+ * being written (a bulk load's first pass), this leaves composing the whole run little to do; a
+ * piece's tails are near each other in memory, where the whole run's are read in a scattered order.
+ */
+export function groupPiece(
+  codes: Uint32Array,
+  tailRun: PackedRun,
+  tailStart: number,
+  start: number,
+  end: number,
+  shared = true,
+): CodedPiece {
+  const tk = tailRun.keys;
+  const tko = tailRun.keyOffsets;
+  const n = end - start;
+  let max = 0;
+  let bytes = 0;
+  for (let i = start; i < end; i++) {
+    if (codes[i] > max) max = codes[i];
+    const l = tko[i + 1] - tko[i] - tailStart;
+    if (l < 0) throw new InvalidArgumentError(`coded run: tail ${i} is shorter than tailStart (${tailStart})`);
+    bytes += l;
+  }
+  const codeStarts = new Uint32Array(n > 0 ? max + 2 : 1);
+  for (let i = start; i < end; i++) codeStarts[codes[i] + 1]++;
+  for (let x = 1; x < codeStarts.length; x++) codeStarts[x] += codeStarts[x - 1];
+  const next = codeStarts.slice();
+  const order = new Uint32Array(n);
+  for (let i = start; i < end; i++) order[next[codes[i]]++] = i;
+  const tails = alloc8(bytes, shared);
+  const tailOffsets = alloc32(n + 1, shared);
+  let p = 0;
+  for (let j = 0; j < n; j++) {
+    const i = order[j];
+    for (let k = tko[i] + tailStart, e = tko[i + 1]; k < e; k++) tails[p++] = tk[k];
+    tailOffsets[j + 1] = p;
+  }
+  let increasing = true;
+  for (let i = Math.max(start, 1); i < end && increasing; i++) {
+    const ps = tko[i - 1] + tailStart;
+    const ts = tko[i] + tailStart;
+    const pl = ts - ps;
+    const tl = tko[i + 1] - ts;
+    const m = Math.min(pl, tl);
+    let k = 0;
+    while (k < m && tk[ps + k] === tk[ts + k]) k++;
+    if (k < m ? tk[ps + k] > tk[ts + k] : pl >= tl) increasing = false;
+  }
+  return { start, end, codeStarts, tails, tailOffsets, increasing };
+}
+
+/**
+ * Checks what `groupPiece` reads: codes and tail offsets of entries [start, end) (and the entry
+ * before, for the order check), inside their arrays.
+ */
+export function checkPiece(codes: Uint32Array, tails: PackedRun, tailStart: number, start: number, end: number): void {
+  const bad = (what: string) => new InvalidArgumentError(`coded run piece ${start}..${end}: ${what}`);
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start) throw bad("not a range");
+  if (!(codes instanceof Uint32Array) || codes.length < end) throw bad(`codes must be a Uint32Array of >= ${end}`);
+  if (!Number.isInteger(tailStart) || tailStart < 0) throw bad("tailStart must be an integer >= 0");
+  if (tails === null || typeof tails !== "object" || !(tails.keys instanceof Uint8Array))
+    throw bad("tails is not a run");
+  const ko = tails.keyOffsets;
+  if (!(ko instanceof Uint32Array) || ko.length < end + 1) throw bad("tails.keyOffsets is too short");
+  let prev = ko[Math.max(0, start - 1)];
+  for (let i = Math.max(0, start - 1) + 1; i <= end; i++) {
+    if (ko[i] < prev) throw bad(`tails.keyOffsets[${i}] is below the offset before it`);
+    prev = ko[i];
+  }
+  if (prev > tails.keys.length) throw bad("tails.keyOffsets run past its arena");
+}
+
+/** Whether pieces can be composed as they are: in order, covering [0, n), tails increasing. */
+function usablePieces(pieces: CodedPiece[] | undefined, n: number): pieces is CodedPiece[] {
+  if (pieces === undefined) return false;
+  let at = 0;
+  const nonDecreasing = (a: Uint32Array, m: number) => {
+    for (let i = 1; i < m; i++) if (a[i] < a[i - 1]) return false;
+    return true;
+  };
+  for (const p of pieces) {
+    if (p === null || typeof p !== "object" || p.start !== at || p.end < p.start || p.increasing !== true) return false;
+    const len = p.end - p.start;
+    const { tails, tailOffsets: to, codeStarts: cs } = p;
+    if (!(tails instanceof Uint8Array) || !(to instanceof Uint32Array) || !(cs instanceof Uint32Array)) return false;
+    if (to.length < len + 1 || to[0] !== 0 || to[len] > tails.length || !nonDecreasing(to, len + 1)) return false;
+    if (cs.length < 1 || cs[0] !== 0 || cs[cs.length - 1] !== len || !nonDecreasing(cs, cs.length)) return false;
+    at = p.end;
+  }
+  return at === n;
 }
 
 /**
@@ -102,6 +214,19 @@ export function composeRun(c: CodedRun, shared = true): PackedRun {
       if (k === pl) prefixFree = false;
     }
     rank[e] = ranks++;
+  }
+
+  if (prefixFree && ranks === d && usablePieces(c.pieces, n)) {
+    // One code per head, and the entries grouped by code piece by piece: each head's entries are
+    // its group in each piece in turn, copied out whole.
+    for (const piece of c.pieces) {
+      if (piece.codeStarts.length > d + 1) {
+        throw new InvalidArgumentError(
+          `coded run: a code in entries ${piece.start}..${piece.end} is past the dictionary`,
+        );
+      }
+    }
+    return fromPieces(c, c.pieces, order, shared);
   }
 
   // Counting sort of the entries by rank, and the bytes they need; tails checked as they pass.
@@ -190,6 +315,48 @@ export function composeRun(c: CodedRun, shared = true): PackedRun {
   const sorted = sortRun({ keys, keyOffsets: ko, count: n }, shared);
   if (c.rangeOnly) sorted.rangeOnly = true;
   return sorted;
+}
+
+/** composeRun from pieces: the heads in `order` (null: in dictionary order), each head's groups piece by piece. */
+function fromPieces(c: CodedRun, pieces: CodedPiece[], order: Uint32Array | null, shared: boolean): PackedRun {
+  const n = c.count;
+  const d = c.dict.count;
+  let bytes = 0;
+  for (const piece of pieces) bytes += piece.tailOffsets[piece.end - piece.start];
+  const keys = alloc8(bytes, shared);
+  const ko = alloc32(n + 1, shared);
+  const of = alloc32(n, shared);
+  let j = 0;
+  let p = 0;
+  for (let x = 0; x < d; x++) {
+    const e = order === null ? x : order[x];
+    for (const piece of pieces) {
+      const cs = piece.codeStarts;
+      if (e + 1 >= cs.length) continue;
+      const a = cs[e];
+      const b = cs[e + 1];
+      if (a === b) continue;
+      const to = piece.tailOffsets;
+      const from = to[a];
+      const len = to[b] - from;
+      if (len >= 64) keys.set(piece.tails.subarray(from, to[b]), p);
+      else for (let k = 0; k < len; k++) keys[p + k] = piece.tails[from + k];
+      const shift = p - from;
+      for (let k = a; k < b; k++) {
+        ko[j + 1] = to[k + 1] + shift;
+        of[j++] = e;
+      }
+      p += len;
+    }
+  }
+  const run: PackedRun = {
+    keys,
+    keyOffsets: ko,
+    count: n,
+    heads: { keys: c.dict.keys, keyOffsets: c.dict.keyOffsets, count: d, of },
+  };
+  if (c.rangeOnly) run.rangeOnly = true;
+  return run;
 }
 
 function alloc8(n: number, shared: boolean): Uint8Array {

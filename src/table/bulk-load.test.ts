@@ -26,6 +26,8 @@ const schema: TableSchema = {
   primaryKey: ["id"],
   indexes: {
     byEnt: { fields: ["ent", "kind", { field: "who", order: "desc" }] },
+    // Its fields are some of byEnt's: bulk load codes it from byEnt's codes (row-encoder.ts).
+    byKind: { fields: ["kind", { field: "who", order: "desc" }] },
     byWeight: { fields: [{ field: "weight", order: "desc" }] },
     byCode: { fields: ["code"], unique: true },
   },
@@ -61,6 +63,8 @@ const queries: TableQuery[] = [
   { index: "byEnt", eq: ["e3"] },
   { index: "byEnt", eq: ["e3", "user"], gte: 5 },
   { index: "byEnt", eq: ["e1", "group"], lt: 0, reverse: true },
+  { index: "byKind", eq: ["user"] },
+  { index: "byKind", eq: ["group"], gte: 3, reverse: true },
   { index: "byWeight", gt: 10, lte: 20 },
   { index: "byWeight", keysOnly: true },
   { index: "byCode", gte: "c5", keysOnly: true },

@@ -10,7 +10,7 @@
 // nothing: a duplicate or a bad row installs no file.
 
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { composeSorted, prestartBulkWorkers, sortRuns } from "../engine/bulk-sort.js";
+import { type CodedPiece, composeSorted, groupCodedPiece, prestartBulkWorkers, sortRuns } from "../engine/bulk-sort.js";
 import { InvalidArgumentError } from "../engine/errors.js";
 import { type PackedRun, runKey } from "../engine/packed-run.js";
 import type { Store } from "../engine/store.js";
@@ -154,6 +154,7 @@ async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): P
     index: RunArena | null,
     reserve: (factor: number) => void,
     coded?: CodedIndex[],
+    onSlice?: (start: number, end: number) => void,
   ) => {
     const sinks = index ? [index] : [];
     const streams = records !== null && records.values !== null && encodeRow.writesValues;
@@ -167,6 +168,7 @@ async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): P
           const piece = Math.floor(i / RECORD_PIECE_ROWS);
           pieces[piece].resolve((records as RunArena).slice(piece * RECORD_PIECE_ROWS, i + 1));
         }
+        onSlice?.(i + 1 - ((i + 1) % SLICE_ROWS || SLICE_ROWS), i + 1);
         await yieldToLoop();
       }
     }
@@ -210,18 +212,37 @@ async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): P
       // The record keys and the codes first, so the coded index runs are composed on the workers
       // while the values pass runs.
       const coded = codedIndexes.map(() => new CodedIndex(n, codeLimit(n)));
+      const tailStart = prefixes[0].length;
+      // Each slice of rows, once coded, is grouped by code on a worker while the pass goes on.
+      const groups: Promise<CodedPiece>[][] = coded.map(() => []);
+      const group = (start: number, end: number) => {
+        const tails = arena.keyRun();
+        coded.forEach((c, k) => {
+          if (c.off) return;
+          const piece = groupCodedPiece(c.codes, tails, tailStart, start, end);
+          piece.catch(() => undefined); // looked at when the index is composed (not at all if it is switched off)
+          groups[k].push(piece);
+        });
+      };
       await pass(
         table.rowEncoder({ record: "key", indexes: [], coded: codedIndexes, checkAll: first }),
         arena,
         null,
         (f) => arena.reserveFor(f),
         coded,
+        group,
       );
       const keys = arena.keyRun();
       const off: number[] = [];
       coded.forEach((c, k) => {
         if (c.off) off.push(codedIndexes[k]);
-        else settle(codedIndexes[k], composeSorted(c.coded(keys, prefixes[0].length)));
+        else {
+          const run = c.coded(keys, tailStart);
+          settle(
+            codedIndexes[k],
+            Promise.all(groups[k]).then((pieces) => composeSorted({ ...run, pieces })),
+          );
+        }
       });
       for (const x of off) await direct(x, false);
       await pass(table.rowEncoder({ record: "value", indexes: [], checkAll: false }), arena, null, (f) =>

@@ -38,6 +38,8 @@ export class CodedIndex {
   n = 0;
   readonly codes: Uint32Array;
   private readonly dict = new RunArena(1024, 1024 * 48, 0);
+  /** By another index's code: this index's code plus one (0: not seen yet). See row-encoder.ts. */
+  private byParent = new Uint32Array(1024);
 
   constructor(
     rows: number,
@@ -57,6 +59,21 @@ export class CodedIndex {
     this.dict.end();
     if (this.dict.count > this.limit) this.off = true;
     return code;
+  }
+
+  /** This index's code for a row whose code in the index it depends on is `parent`, or -1 if not known yet. */
+  known(parent: number): number {
+    return parent < this.byParent.length ? this.byParent[parent] - 1 : -1;
+  }
+
+  /** Notes this index's code for rows with code `parent` in the index it depends on. */
+  remember(parent: number, code: number): void {
+    if (parent >= this.byParent.length) {
+      const grown = new Uint32Array(Math.max(parent + 1, this.byParent.length * 2));
+      grown.set(this.byParent);
+      this.byParent = grown;
+    }
+    this.byParent[parent] = code + 1;
   }
 
   /** The coded run of the index: heads from the dictionary, tails from the records' keys after `tailStart` bytes. */

@@ -171,22 +171,35 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
   if (parts.record) {
     // Each coded index: walk the Map tree by the index's field values; a combination not seen
     // before is encoded once, as a dictionary entry (index prefix and fields), and gets a code.
-    (parts.coded ?? []).forEach((x, k) => {
+    // An index whose fields are all fields of an index coded before it gets its code from that
+    // index's code once the two have been seen together (a functional dependency: the values of
+    // the bigger index determine the smaller one's), without walking its Maps.
+    const coded = parts.coded ?? [];
+    const fieldSet = (x: number) => new Set(s.indexes[x].fields.map((f) => f.index));
+    coded.forEach((_, k) => lines.push(`let c${k} = -1;`));
+    coded.forEach((x, k) => {
       const ix = s.indexes[x];
+      const mine = fieldSet(x);
+      const parent = coded.findIndex((y, j) => j < k && [...mine].every((f) => fieldSet(y).has(f)));
       const vs = ix.fields.map((f) => `v${f.index}`);
-      lines.push(`{ const C = coded[${k}]; if (!C.off) { let m = C.root; let t;`);
+      lines.push(`{ const C = coded[${k}]; if (!C.off) {`);
+      if (parent >= 0) lines.push(`let c = c${parent} >= 0 ? C.known(c${parent}) : -1; if (c < 0) {`);
+      else lines.push("let c; {");
+      lines.push("let m = C.root; let t;");
       for (const v of vs.slice(0, -1)) {
         lines.push(`t = m.get(${v}); if (t === undefined) { t = new Map(); m.set(${v}, t); } m = t;`);
       }
       const last = vs[vs.length - 1];
       lines.push(
-        `let c = m.get(${last});`,
+        `c = m.get(${last});`,
         `if (c === undefined) { const w = C.keys; copy(w, prefixes[${ix.id}], 0, prefixes[${ix.id}].length);`,
       );
       ix.fields.forEach((_, j) => {
         lines.push(keyField("w", ix, j, `index${x}`));
       });
-      lines.push(`c = C.add(); m.set(${last}, c); }`, "C.codes[C.n++] = c; } }");
+      lines.push(`c = C.add(); m.set(${last}, c); }`);
+      if (parent >= 0) lines.push(`if (c${parent} >= 0) C.remember(c${parent}, c);`);
+      lines.push(`} C.codes[C.n++] = c; c${k} = c; } }`);
     });
   }
   // Each index entry: its prefix, its fields, then the primary key (its bytes copied from the
