@@ -117,3 +117,41 @@ test("a composed run (with heads) is ingested like any run; sortRuns refuses one
   await assert.rejects(store.ingestRuns([bad]), /heads\.of\[0\] = 9; there are 3 heads/);
   await store.close();
 });
+
+test("composing from pieces grouped as the codes were written gives the same run; unusable pieces are ignored", async () => {
+  const { groupCodedPiece } = await import("./bulk-sort.js");
+  const rnd = seededRandom(11);
+  for (const [n, heads, piece] of [
+    [10_000, 50, 3000],
+    [7, 3, 2],
+    [5000, 2000, 5000],
+  ] as const) {
+    const words = Array.from({ length: heads }, (_, h) => `w${String(Math.floor(rnd() * 1e6)).padStart(6, "0")}-${h}|`);
+    const codes = Array.from({ length: n }, () => Math.floor(rnd() * heads));
+    const c = coded(
+      words,
+      codes,
+      Array.from({ length: n }, (_, i) => String(i).padStart(6, "0")),
+    );
+    const pieces = [];
+    for (let start = 0; start < n; start += piece) {
+      pieces.push(await groupCodedPiece(c.codes, c.tails, c.tailStart, start, Math.min(n, start + piece)));
+    }
+    const run = composeRun({ ...c, pieces }, true);
+    assert.ok(run.heads !== undefined);
+    assert.deepEqual(keysOf(run), expected(c), `n=${n}, pieces of ${piece}`);
+    assert.deepEqual(keysOf(await composeSorted({ ...c, pieces })), expected(c));
+    // Pieces that leave a gap, or a piece whose tails do not increase, are not used: same result.
+    assert.deepEqual(keysOf(composeRun({ ...c, pieces: pieces.slice(1) })), expected(c));
+    assert.deepEqual(
+      keysOf(composeRun({ ...c, pieces: [{ ...pieces[0], increasing: false }, ...pieces.slice(1)] })),
+      expected(c),
+    );
+  }
+  // Tails out of order: the piece says so, and the run is sorted the ordinary way.
+  const shuffled = coded(["a|", "b|"], [0, 1, 0, 1], ["4", "3", "2", "1"]);
+  const p = await groupCodedPiece(shuffled.codes, shuffled.tails, 3, 0, 4);
+  assert.equal(p.increasing, false);
+  assert.deepEqual(keysOf(composeRun({ ...shuffled, pieces: [p] })), expected(shuffled));
+  await assert.rejects(groupCodedPiece(shuffled.codes, shuffled.tails, 3, 2, 9), /codes must be a Uint32Array of >= 9/);
+});
