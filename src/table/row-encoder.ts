@@ -176,7 +176,7 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
     // the bigger index determine the smaller one's), without walking its Maps.
     const coded = parts.coded ?? [];
     const fieldSet = (x: number) => new Set(s.indexes[x].fields.map((f) => f.index));
-    coded.forEach((_, k) => lines.push(`let c${k} = -1;`));
+    for (let k = 0; k < coded.length; k++) lines.push(`let c${k} = -1;`);
     coded.forEach((x, k) => {
       const ix = s.indexes[x];
       const mine = fieldSet(x);
