@@ -136,7 +136,15 @@ export class BulkPool {
 
   private submit(job: BulkJob, cancelled?: () => boolean): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, resolve, reject, cancelled });
+      const p: Pending = { job, resolve, reject, cancelled };
+      // Sorting, composing and grouping produce runs that more work waits for, and are short next
+      // to writing a file: they go ahead of the queued builds (in their own order).
+      if (job.type === "build") this.queue.push(p);
+      else {
+        let at = 0;
+        while (at < this.queue.length && this.queue[at].job.type !== "build") at++;
+        this.queue.splice(at, 0, p);
+      }
       this.pump();
     });
   }

@@ -16,7 +16,7 @@ import { type PackedRun, runKey } from "../engine/packed-run.js";
 import type { Store } from "../engine/store.js";
 import { compareRange } from "../format/compare.js";
 import type { Row } from "./codec.js";
-import { CodedIndex, codable, codeLimit } from "./coded-index.js";
+import { CodedIndex, codable, codeLimit, ValueDictionary } from "./coded-index.js";
 import { DuplicateKeyError } from "./errors.js";
 import { componentRangeEnd, readKeyField } from "./keys.js";
 import type { RowEncoder } from "./row-encoder.js";
@@ -154,6 +154,7 @@ async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): P
     index: RunArena | null,
     reserve: (factor: number) => void,
     coded?: CodedIndex[],
+    values?: ValueDictionary,
     onSlice?: (start: number, end: number) => void,
   ) => {
     const sinks = index ? [index] : [];
@@ -161,7 +162,7 @@ async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): P
     for (let i = 0; i < n; i++) {
       const input = rows[i];
       if (input === null || typeof input !== "object") throw notAnObject(table, i);
-      encodeRow(input, records as RunArena, sinks, coded);
+      encodeRow(input, records as RunArena, sinks, coded, values);
       if (i === SAMPLE_ROWS - 1 && n > 2 * SAMPLE_ROWS) reserve(n / SAMPLE_ROWS);
       if ((i + 1) % SLICE_ROWS === 0 || i === n - 1) {
         if (streams && ((i + 1) % RECORD_PIECE_ROWS === 0 || i === n - 1)) {
@@ -204,51 +205,44 @@ async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): P
     }
     const arena = runArena(n, true);
     records = arena;
-    if (codedIndexes.length === 0) {
-      await pass(table.rowEncoder({ record: true, indexes: [], checkAll: true }), arena, null, (f) =>
-        arena.reserveFor(f),
-      );
-    } else {
-      // The record keys and the codes first, so the coded index runs are composed on the workers
-      // while the values pass runs.
-      const coded = codedIndexes.map(() => new CodedIndex(n, codeLimit(n)));
-      const tailStart = prefixes[0].length;
-      // Each slice of rows, once coded, is grouped by code on a worker while the pass goes on.
-      const groups: Promise<CodedPiece>[][] = coded.map(() => []);
-      const group = (start: number, end: number) => {
-        const tails = arena.keyRun();
-        coded.forEach((c, k) => {
-          if (c.off) return;
-          const piece = groupCodedPiece(c.codes, tails, tailStart, start, end);
-          piece.catch(() => undefined); // looked at when the index is composed (not at all if it is switched off)
-          groups[k].push(piece);
-        });
-      };
-      await pass(
-        table.rowEncoder({ record: "key", indexes: [], coded: codedIndexes, checkAll: first }),
-        arena,
-        null,
-        (f) => arena.reserveFor(f),
-        coded,
-        group,
-      );
-      const keys = arena.keyRun();
-      const off: number[] = [];
+    // The records pass: every row's key, its code in each coded index, and its value (copied from
+    // the value dictionary when seen before). Each slice of rows, once coded, is grouped by code on
+    // a worker while the pass goes on, and the records go to the workers in pieces.
+    const coded = codedIndexes.map(() => new CodedIndex(n, codeLimit(n)));
+    const values = new ValueDictionary(codeLimit(n));
+    const tailStart = prefixes[0].length;
+    const groups: Promise<CodedPiece>[][] = coded.map(() => []);
+    const group = (start: number, end: number) => {
+      const tails = arena.keyRun();
       coded.forEach((c, k) => {
-        if (c.off) off.push(codedIndexes[k]);
-        else {
-          const run = c.coded(keys, tailStart);
-          settle(
-            codedIndexes[k],
-            Promise.all(groups[k]).then((pieces) => composeSorted({ ...run, pieces })),
-          );
-        }
+        if (c.off) return;
+        const piece = groupCodedPiece(c.codes, tails, tailStart, start, end);
+        piece.catch(() => undefined); // looked at when the index is composed (not at all if it is switched off)
+        groups[k].push(piece);
       });
-      for (const x of off) await direct(x, false);
-      await pass(table.rowEncoder({ record: "value", indexes: [], checkAll: false }), arena, null, (f) =>
-        arena.reserveValuesFor(f),
-      );
-    }
+    };
+    await pass(
+      table.rowEncoder({ record: true, indexes: [], coded: codedIndexes, values: true, checkAll: first }),
+      arena,
+      null,
+      (f) => arena.reserveFor(f),
+      coded,
+      values,
+      group,
+    );
+    const keys = arena.keyRun();
+    const off: number[] = [];
+    coded.forEach((c, k) => {
+      if (c.off) off.push(codedIndexes[k]);
+      else {
+        const run = c.coded(keys, tailStart);
+        settle(
+          codedIndexes[k],
+          Promise.all(groups[k]).then((pieces) => composeSorted({ ...run, pieces })),
+        );
+      }
+    });
+    for (const x of off) await direct(x, false);
   } catch (err) {
     for (const d of [...pieces, ...indexes]) if (!d.settled) d.reject(err);
     await ingest.catch(() => undefined); // its files are gone before the error is reported

@@ -13,10 +13,10 @@ import type { CodedRun } from "../engine/bulk-sort.js";
 import type { PackedRun } from "../engine/packed-run.js";
 import { RunArena, sharedOffsets } from "./run-arena.js";
 import type { ResolvedIndex } from "./schema.js";
-import type { ByteWriter } from "./tuple.js";
+import { ByteWriter } from "./tuple.js";
 
 /** Field types whose values are Map keys exactly when their encodings are equal (floats are not: -0 and 0). */
-const CODABLE = new Set(["string", "int", "bigint", "bool"]);
+export const CODABLE: ReadonlySet<string> = new Set(["string", "int", "bigint", "bool"]);
 
 /** Whether an index's entries can be coded (every field of a codable type). */
 export function codable(ix: ResolvedIndex): boolean {
@@ -79,5 +79,77 @@ export class CodedIndex {
   /** The coded run of the index: heads from the dictionary, tails from the records' keys after `tailStart` bytes. */
   coded(records: PackedRun, tailStart: number): CodedRun {
     return { dict: this.dict.finish(), codes: this.codes, tails: records, tailStart, count: this.n, rangeOnly: true };
+  }
+}
+
+/**
+ * Record values by dictionary, for bulk load: a value seen before (the same value fields, looked up
+ * by a tree of Maps, led by the code of a coded index whose fields are value fields when there is
+ * one) is copied from here instead of encoded. Rows that repeat a few combinations of values (a
+ * grant's entitlement, principal and resource) are then encoded once per combination. Past
+ * `limit` distinct values it is switched off, and the encoder writes values directly.
+ */
+export class ValueDictionary {
+  readonly root = new Map<unknown, unknown>();
+  off = false;
+  /** The values' bytes back to back. */
+  readonly keys = new ByteWriter(64 * 1024);
+  private ends = new Uint32Array(1024);
+  private count = 0;
+  private readonly byParent: Array<Map<unknown, unknown> | undefined> = [];
+  // Views for copyTo, four bytes at a time (kept while the arrays stay the same).
+  private srcBuf: Uint8Array | null = null;
+  private srcView: DataView = new DataView(new ArrayBuffer(0));
+  private dstBuf: Uint8Array | null = null;
+  private dstView: DataView = new DataView(new ArrayBuffer(0));
+
+  constructor(private readonly limit: number) {}
+
+  /** The Map tree for rows whose leading index has code `parent`. */
+  under(parent: number): Map<unknown, unknown> {
+    let m = this.byParent[parent];
+    if (m === undefined) {
+      m = new Map();
+      this.byParent[parent] = m;
+    }
+    return m;
+  }
+
+  /** Closes the value just written into `keys` and returns its code. */
+  add(): number {
+    if (this.count === this.ends.length) {
+      const grown = new Uint32Array(this.ends.length * 2);
+      grown.set(this.ends);
+      this.ends = grown;
+    }
+    this.ends[this.count] = this.keys.pos;
+    const code = this.count++;
+    if (this.count > this.limit) this.off = true;
+    return code;
+  }
+
+  /** Appends value `code`'s bytes to `w`. */
+  copyTo(w: ByteWriter, code: number): void {
+    const start = code === 0 ? 0 : this.ends[code - 1];
+    const end = this.ends[code];
+    const n = end - start;
+    if (w.pos + n > w.buf.length) w.ensure(n);
+    const dst = w.buf;
+    const src = this.keys.buf;
+    if (src !== this.srcBuf) {
+      this.srcBuf = src;
+      this.srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    }
+    if (dst !== this.dstBuf) {
+      this.dstBuf = dst;
+      this.dstView = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+    }
+    const sv = this.srcView;
+    const dv = this.dstView;
+    let p = w.pos;
+    let i = start;
+    for (; i + 4 <= end; i += 4, p += 4) dv.setUint32(p, sv.getUint32(i));
+    for (; i < end; i++) dst[p++] = src[i];
+    w.pos = p;
   }
 }

@@ -8,7 +8,7 @@
 // code per row and encodes only the index values it has not seen.
 
 import { checkField, encodeValue, type Row, writeField } from "./codec.js";
-import type { CodedIndex } from "./coded-index.js";
+import { CODABLE, type CodedIndex, type ValueDictionary } from "./coded-index.js";
 import { writeKeyField } from "./keys.js";
 import type { ResolvedIndex, ResolvedSchema } from "./schema.js";
 import { type ByteWriter, CODE_STRING } from "./tuple.js";
@@ -20,9 +20,6 @@ export interface EntrySink {
   /** Notes the length of the open entry's key before its primary key (index sinks; see PackedRun.prefixEnds). */
   prefixEnd?(length: number): void;
   end(): void;
-  /** Close the key alone, or the value alone, when a record's key and value are written in separate passes. */
-  endKey?(): void;
-  endValue?(): void;
 }
 
 /**
@@ -34,6 +31,7 @@ export type RowEncoder = ((
   records: EntrySink,
   indexes: readonly EntrySink[],
   coded?: readonly CodedIndex[],
+  values?: ValueDictionary,
 ) => void) & {
   /** Whether it writes record values (closing record entries whole, or their values). */
   readonly writesValues: boolean;
@@ -87,17 +85,16 @@ function copy(w: ByteWriter, src: Uint8Array, start: number, end: number): void 
 
 /** What one generated encoder writes. */
 export interface EncoderParts {
-  /**
-   * Write the record: true for key and value, or only its "key" or its "value" (two passes over the
-   * rows fill one record run, closing entries with `endKey` and then `endValue`).
-   */
-  record: boolean | "key" | "value";
+  /** Write the record (key and value). */
+  record: boolean;
   /** The secondary indexes (by position in `schema.indexes`) whose entries it writes. */
   indexes: readonly number[];
   /** Check every field of the row, not only the ones written (the first pass over the rows does). */
   checkAll: boolean;
   /** Secondary indexes (by position) given a code per row instead of a key (coded-index.ts); record only. */
   coded?: readonly number[];
+  /** Take record values from a value dictionary (coded-index.ts) when every value field is codable; record only. */
+  values?: boolean;
 }
 
 /**
@@ -114,6 +111,7 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
   if (parts.checkAll || parts.record) for (const f of fields) used.add(f.index);
   for (const f of s.primary.fields) used.add(f.index);
   for (const x of parts.indexes) for (const f of s.indexes[x].fields) used.add(f.index);
+  lines.push("let m; let t; let lastKey;");
   // Read and check the fields first, in field order, as the generic path does.
   fields.forEach((f, i) => {
     if (!used.has(i)) return;
@@ -121,6 +119,44 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
     if (f.type === "string" && !f.optional) lines.push(`if (typeof v${i} !== "string") v${i} = check(${i}, v${i});`);
     else lines.push(`v${i} = check(${i}, v${i});`);
   });
+  // Lines that walk a Map tree from `root` by the values `vars` (no values: one constant key),
+  // creating the inner Maps, leaving the last Map in `m`, its key in `lastKey` and what it holds in `out`.
+  const walk = (root: string, vars: string[], out: string): string[] => {
+    const keys = vars.length > 0 ? vars : ["0"];
+    const out_: string[] = [`m = ${root};`];
+    for (const v of keys.slice(0, -1)) {
+      out_.push(`t = m.get(${v}); if (t === undefined) { t = new Map(); m.set(${v}, t); } m = t;`);
+    }
+    out_.push(`${out} = m.get(${keys[keys.length - 1]}); lastKey = ${keys[keys.length - 1]};`);
+    return out_;
+  };
+  const lastKey = (vars: string[]): string => (vars.length > 0 ? vars[vars.length - 1] : "0");
+  // The value written straight into the records' value arena.
+  const directValue = (): string[] => {
+    const out: string[] = [];
+    const allStrings = s.valueFields.length > 0 && s.valueFields.every((f) => f.type === "string");
+    if (allStrings) {
+      const n = s.valueFields.length;
+      const bitmapBytes = (n + 7) >> 3;
+      out.push(`if (rv.pos + ${bitmapBytes} > rv.buf.length) rv.ensure(${bitmapBytes});`, "const bm = rv.pos;");
+      for (let b = 0; b < bitmapBytes; b++) out.push(`rv.buf[bm + ${b}] = 0;`);
+      out.push(`rv.pos = bm + ${bitmapBytes};`);
+      s.valueFields.forEach((f, slot) => {
+        const v = `v${f.index}`;
+        const body = [
+          `rv.buf[bm + ${slot >> 3}] |= ${1 << (slot & 7)};`,
+          `if (!asciiValue(rv, ${v})) writeString(rv, ${v});`,
+        ].join(" ");
+        out.push(f.optional ? `if (${v} !== null) { ${body} }` : body);
+      });
+    } else {
+      fields.forEach((_, i) => {
+        out.push(`vals[${i}] = v${i};`);
+      });
+      out.push("encodeValue(rv, schema, vals);");
+    }
+    return out;
+  };
   const keyField = (w: string, ix: ResolvedIndex, j: number, ixName: string) => {
     const f = ix.fields[j];
     const v = `v${f.index}`;
@@ -132,43 +168,13 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
     }
     return `${generic};`;
   };
-  const recordKey = parts.record === true || parts.record === "key";
-  const recordValue = parts.record === true || parts.record === "value";
-  if (recordKey) {
-    // The record: key = prefix 0 + primary key fields; value.
+  if (parts.record) {
+    // The record's key = prefix 0 + primary key fields.
     lines.push("const rk = records.keys;", "copy(rk, prefixes[0], 0, prefixes[0].length);", "const pkStart = rk.pos;");
     s.primary.fields.forEach((_, j) => {
       lines.push(keyField("rk", s.primary, j, "primary"));
     });
     lines.push("const pkEnd = rk.pos;");
-    if (!recordValue) lines.push("records.endKey();");
-  }
-  if (recordValue) {
-    lines.push("const rv = records.values;");
-    const allStrings = s.valueFields.length > 0 && s.valueFields.every((f) => f.type === "string");
-    if (allStrings) {
-      const n = s.valueFields.length;
-      const bitmapBytes = (n + 7) >> 3;
-      lines.push(`if (rv.pos + ${bitmapBytes} > rv.buf.length) rv.ensure(${bitmapBytes});`, "const bm = rv.pos;");
-      for (let b = 0; b < bitmapBytes; b++) lines.push(`rv.buf[bm + ${b}] = 0;`);
-      lines.push(`rv.pos = bm + ${bitmapBytes};`);
-      s.valueFields.forEach((f, slot) => {
-        const v = `v${f.index}`;
-        const body = [
-          `rv.buf[bm + ${slot >> 3}] |= ${1 << (slot & 7)};`,
-          `if (!asciiValue(rv, ${v})) writeString(rv, ${v});`,
-        ].join(" ");
-        lines.push(f.optional ? `if (${v} !== null) { ${body} }` : body);
-      });
-    } else {
-      fields.forEach((_, i) => {
-        lines.push(`vals[${i}] = v${i};`);
-      });
-      lines.push("encodeValue(rv, schema, vals);");
-    }
-    lines.push(recordKey ? "records.end();" : "records.endValue();");
-  }
-  if (parts.record) {
     // Each coded index: walk the Map tree by the index's field values; a combination not seen
     // before is encoded once, as a dictionary entry (index prefix and fields), and gets a code.
     // An index whose fields are all fields of an index coded before it gets its code from that
@@ -181,26 +187,53 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
       const ix = s.indexes[x];
       const mine = fieldSet(x);
       const parent = coded.findIndex((y, j) => j < k && [...mine].every((f) => fieldSet(y).has(f)));
-      const vs = ix.fields.map((f) => `v${f.index}`);
       lines.push(`{ const C = coded[${k}]; if (!C.off) {`);
       if (parent >= 0) lines.push(`let c = c${parent} >= 0 ? C.known(c${parent}) : -1; if (c < 0) {`);
       else lines.push("let c; {");
-      lines.push("let m = C.root; let t;");
-      for (const v of vs.slice(0, -1)) {
-        lines.push(`t = m.get(${v}); if (t === undefined) { t = new Map(); m.set(${v}, t); } m = t;`);
-      }
-      const last = vs[vs.length - 1];
       lines.push(
-        `c = m.get(${last});`,
-        `if (c === undefined) { const w = C.keys; copy(w, prefixes[${ix.id}], 0, prefixes[${ix.id}].length);`,
+        ...walk(
+          "C.root",
+          ix.fields.map((f) => `v${f.index}`),
+          "c",
+        ),
       );
+      lines.push(`if (c === undefined) { const w = C.keys; copy(w, prefixes[${ix.id}], 0, prefixes[${ix.id}].length);`);
       ix.fields.forEach((_, j) => {
         lines.push(keyField("w", ix, j, `index${x}`));
       });
-      lines.push(`c = C.add(); m.set(${last}, c); }`);
+      lines.push(`c = C.add(); m.set(${lastKey(ix.fields.map((f) => `v${f.index}`))}, c); }`);
       if (parent >= 0) lines.push(`if (c${parent} >= 0) C.remember(c${parent}, c);`);
       lines.push(`} C.codes[C.n++] = c; c${k} = c; } }`);
     });
+    // The value: by its dictionary (a value already seen is copied), or encoded.
+    lines.push("const rv = records.values;");
+    const valueVars = s.valueFields.map((f) => `v${f.index}`);
+    if (parts.values && s.valueFields.length > 0 && s.valueFields.every((f) => CODABLE.has(f.type))) {
+      // A coded index whose fields are all value fields determines those: its code leads the walk.
+      const valueSet = new Set(s.valueFields.map((f) => f.index));
+      let parent = -1;
+      coded.forEach((x, k) => {
+        const f = fieldSet(x);
+        if ([...f].every((i) => valueSet.has(i)) && (parent < 0 || f.size > fieldSet(coded[parent]).size)) parent = k;
+      });
+      const rest = parent < 0 ? valueVars : s.valueFields.filter((f) => !fieldSet(coded[parent]).has(f.index));
+      const restVars = rest.map((f) => (typeof f === "string" ? f : `v${f.index}`));
+      lines.push("if (values !== undefined && !values.off) { let vc;");
+      if (parent >= 0) {
+        lines.push(`if (c${parent} >= 0) {`, ...walk(`values.under(c${parent})`, restVars, "vc"), "} else {");
+      }
+      lines.push(...walk("values.root", valueVars, "vc"));
+      if (parent >= 0) lines.push("}");
+      lines.push("if (vc === undefined) {");
+      fields.forEach((_, i) => {
+        lines.push(`vals[${i}] = v${i};`);
+      });
+      lines.push("encodeValue(values.keys, schema, vals); vc = values.add(); m.set(lastKey, vc); }");
+      lines.push("values.copyTo(rv, vc); } else {", ...directValue(), "}");
+    } else {
+      lines.push(...directValue());
+    }
+    lines.push("records.end();");
   }
   // Each index entry: its prefix, its fields, then the primary key (its bytes copied from the
   // record key when this encoder wrote one).
@@ -214,7 +247,7 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
       lines.push(keyField("w", ix, j, `index${x}`));
     });
     lines.push("if (sink.prefixEnd !== undefined) sink.prefixEnd(w.pos - e0);");
-    if (recordKey) lines.push("copy(w, rk.buf, pkStart, pkEnd);");
+    if (parts.record) lines.push("copy(w, rk.buf, pkStart, pkEnd);");
     else {
       s.primary.fields.forEach((_, j) => {
         lines.push(keyField("w", s.primary, j, "primary"));
@@ -226,7 +259,7 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
   const vals: unknown[] = new Array(fields.length);
   const check = (i: number, v: unknown) => checkField(s.name, fields[i], v);
   const writeString = (w: ByteWriter, v: string) => writeField(w, "string", v);
-  const names = ["row", "records", "indexes", "coded"];
+  const names = ["row", "records", "indexes", "coded", "values"];
   const deps: Record<string, unknown> = {
     check,
     copy,
@@ -248,6 +281,6 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
     `return function encodeRow(${names.join(", ")}) {\n${lines.join("\n")}\n};`,
   );
   const encode = factory(...Object.values(deps));
-  encode.writesValues = recordValue;
+  encode.writesValues = parts.record;
   return encode as RowEncoder;
 }

@@ -55,32 +55,6 @@ export class RunArena {
     if (this.values) this.valueOffsets[n] = this.values.pos;
   }
 
-  /** Entries whose values `endValue` closed, when keys and values are written in separate passes. */
-  valueCount = 0;
-
-  /** Closes the open entry's key only: keys and values written in separate passes (see `endValue`). */
-  endKey(): void {
-    const n = ++this.count;
-    if (n >= this.keyOffsets.length) {
-      this.keyOffsets = grow(this.keyOffsets);
-      if (this.values) this.valueOffsets = grow(this.valueOffsets);
-      if (this.prefixEnds) this.prefixEnds = grow(this.prefixEnds);
-    }
-    this.keyOffsets[n] = this.keys.pos;
-  }
-
-  /** Closes the value of the next entry whose key `endKey` closed. */
-  endValue(): void {
-    const n = ++this.valueCount;
-    if (n > this.count || !this.values) throw new RangeError("RunArena.endValue past the keys closed by endKey");
-    this.valueOffsets[n] = this.values.pos;
-  }
-
-  /** `reserveFor` of the value arena alone (the values pass after a keys pass). */
-  reserveValuesFor(factor: number): void {
-    if (this.values) this.values.reserve(Math.ceil(this.values.pos * factor * 1.05) + 64);
-  }
-
   /** The keys closed so far as a run without values (views, no copy). */
   keyRun(): PackedRun {
     const n = this.count;
