@@ -284,6 +284,8 @@ async function copySegments(store: Store, fs: FileSystem, w: PackFileWriter, ear
 
     const segments: PackSegment[] = [];
     let chunks = 0;
+    const reuse = fs instanceof NodeFileSystem;
+    let copyBuffer: Uint8Array | undefined;
     for (const f of pinned.files) {
       const src = fs.openRead(f.path);
       try {
@@ -291,8 +293,10 @@ async function copySegments(store: Store, fs: FileSystem, w: PackFileWriter, ear
           throw new Error(`${f.path} has ${src.size} bytes, the store's manifest says ${f.size}`);
         const sink = w.begin(SECTION_SEGMENT);
         for (let done = 0; done < src.size; ) {
-          // A fresh buffer per chunk: a WritableFile may keep what it is given.
-          const buf = new Uint8Array(Math.min(COPY_CHUNK, src.size - done));
+          // A fresh buffer per chunk where the file may keep what it is given (in memory); a file
+          // on disk does not, and reusing one buffer spares faulting in a new one each time.
+          const size = Math.min(COPY_CHUNK, src.size - done);
+          const buf = reuse ? (copyBuffer ??= new Uint8Array(COPY_CHUNK)).subarray(0, size) : new Uint8Array(size);
           const got = src.read(buf, 0, buf.length, done);
           if (got !== buf.length) throw new Error(`${f.path}: short read at ${done} (${got} of ${buf.length} bytes)`);
           sink.append(buf);
