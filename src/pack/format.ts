@@ -6,19 +6,20 @@
 //
 //   header          16 bytes at offset 0:
 //                     0  magic: 8 bytes "SHALEPAK"
-//                     8  format version: u32 (1)
+//                     8  format version: u32 (2; 1 for packs without deflated sections)
 //                    12  CRC32 of header bytes [0, 12): u32
 //   section*        back to back from offset 16, no gaps: the segment sections (each one segment
 //                   file's bytes, format/segment.ts, as the store wrote them or re-encoded), then the
 //                   manifest section (UTF-8 JSON, see PackManifest)
 //   section table   one 24-byte entry per section, in file order:
-//                     0  kind: u32 (1 segment, 2 manifest; readers skip other kinds after checking them)
+//                     0  kind: u32 (1 segment, 2 manifest, 3 segment deflated whole; readers skip
+//                        other kinds after checking them)
 //                     4  offset: u64      12  length: u64      20  CRC32 of the section's bytes: u32
 //   trailer         32 bytes at the end of the file:
 //                     0  section table offset: u64 (= end of the last section)
 //                     8  section count: u32
 //                    12  body CRC32: u32, of file bytes [0, section table offset)
-//                    16  format version: u32 (1)
+//                    16  format version: u32 (as in the header)
 //                    20  footer CRC32: u32, of the section table followed by trailer bytes [0, 20)
 //                    24  magic: 8 bytes "SHALEPAK"
 //
@@ -32,7 +33,9 @@ import { CorruptionError } from "../format/errors.js";
 import { MAX_SEQ } from "../format/internal-iterator.js";
 import type { TableInfo } from "../table/tables.js";
 
-export const PACK_FORMAT_VERSION = 1;
+/** The version this Shale writes; it reads 1 (no deflated sections) and 2. */
+export const PACK_FORMAT_VERSION = 2;
+export const PACK_FORMAT_VERSIONS: readonly number[] = [1, 2];
 /** "SHALEPAK" */
 export const PACK_MAGIC = new Uint8Array([0x53, 0x48, 0x41, 0x4c, 0x45, 0x50, 0x41, 0x4b]);
 export const PACK_HEADER_SIZE = 16;
@@ -41,6 +44,13 @@ export const SECTION_ENTRY_SIZE = 24;
 
 export const SECTION_SEGMENT = 1;
 export const SECTION_MANIFEST = 2;
+/** A segment file deflated whole (raw deflate): small segments, inflated into memory when the pack opens. */
+export const SECTION_SEGMENT_DEFLATED = 3;
+
+/** Whether a section holds a segment (as it is, or deflated). */
+export function isSegmentSection(kind: number): boolean {
+  return kind === SECTION_SEGMENT || kind === SECTION_SEGMENT_DEFLATED;
+}
 
 /** The version of Shale that writes packs (kept equal to package.json's by a test). */
 export const SHALE_VERSION = "0.1.0";
@@ -160,11 +170,11 @@ export function checkHeader(path: string, h: Uint8Array): void {
   checkMagic(path, h);
   if (readU32(h, 12) !== crc32(h, 0, 12)) throw packCorruption(path, "header", "checksum mismatch");
   const version = readU32(h, 8);
-  if (version !== PACK_FORMAT_VERSION) {
+  if (!PACK_FORMAT_VERSIONS.includes(version)) {
     throw packCorruption(
       path,
       "header",
-      `unsupported pack format version ${version} (this Shale reads ${PACK_FORMAT_VERSION})`,
+      `unsupported pack format version ${version} (this Shale reads ${PACK_FORMAT_VERSIONS.join(" and ")})`,
     );
   }
 }
@@ -198,11 +208,11 @@ export function decodeFooter(
   const t = footer.length - PACK_TRAILER_SIZE;
   if (readU32(footer, t + 20) !== crc32(footer, 0, t + 20)) throw packCorruption(path, "footer", "checksum mismatch");
   const version = readU32(footer, t + 16);
-  if (version !== PACK_FORMAT_VERSION) {
+  if (!PACK_FORMAT_VERSIONS.includes(version)) {
     throw packCorruption(
       path,
       "footer",
-      `unsupported pack format version ${version} (this Shale reads ${PACK_FORMAT_VERSION})`,
+      `unsupported pack format version ${version} (this Shale reads ${PACK_FORMAT_VERSIONS.join(" and ")})`,
     );
   }
   const count = t / SECTION_ENTRY_SIZE;
@@ -243,7 +253,10 @@ export function encodeManifest(m: PackManifest): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(json));
 }
 
-/** Parses the manifest section and checks it against the section table (`segmentSizes`: each segment section's length). */
+/**
+ * Parses the manifest section and checks it against the section table (`segmentSizes`: each
+ * segment section's length, or -1 for a deflated one, whose size is checked when it is inflated).
+ */
 export function decodeManifest(path: string, bytes: Uint8Array, segmentSizes: readonly number[]): PackManifest {
   const bad = (what: string): CorruptionError => packCorruption(path, "manifest", what);
   let raw: Record<string, unknown>;
@@ -267,7 +280,7 @@ export function decodeManifest(path: string, bytes: Uint8Array, segmentSizes: re
     return new Uint8Array(Buffer.from(s, "base64"));
   };
   const format = int(raw.format, "format");
-  if (format !== PACK_FORMAT_VERSION) throw bad(`unsupported manifest format ${format}`);
+  if (!PACK_FORMAT_VERSIONS.includes(format)) throw bad(`unsupported manifest format ${format}`);
   const levels = int(raw.levels, "levels");
   if (levels < 1 || levels > 64) throw bad(`levels ${levels} out of range`);
   const compression = str(raw.compression, "compression");
@@ -302,7 +315,8 @@ export function decodeManifest(path: string, bytes: Uint8Array, segmentSizes: re
     };
     if (o.globalSeq !== undefined) seg.globalSeq = int(o.globalSeq, `segments[${i}].globalSeq`);
     if (seg.level >= levels) throw bad(`segments[${i}] is at level ${seg.level}, past the last (${levels - 1})`);
-    if (seg.size !== segmentSizes[i]) throw bad(`segments[${i}] has size ${seg.size}, its section ${segmentSizes[i]}`);
+    if (segmentSizes[i] >= 0 && seg.size !== segmentSizes[i])
+      throw bad(`segments[${i}] has size ${seg.size}, its section ${segmentSizes[i]}`);
     if (compareKeys(seg.smallest, seg.largest) > 0) throw bad(`segments[${i}] has smallest key > largest key`);
     if (seg.minSeq > seg.maxSeq) throw bad(`segments[${i}] has minSeq > maxSeq`);
     if (seg.maxSeq > MAX_SEQ || (seg.globalSeq ?? 0) > MAX_SEQ)

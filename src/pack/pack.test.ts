@@ -11,6 +11,7 @@ import { CorruptionError } from "../format/errors.js";
 import { zstdAvailable } from "../format/segment.js";
 import { MemoryFileSystem } from "../fs/memory.js";
 import { NodeFileSystem } from "../fs/node.js";
+import { seededRandom } from "../fs/random.js";
 import type { FileSystem } from "../fs/types.js";
 import type { KvReader } from "../table/reader.js";
 import type { TableSchema } from "../table/schema.js";
@@ -202,7 +203,7 @@ test("a pack of a store with levels, deletes and unflushed writes reads exactly 
   const p = openPack("/out/all.pack", { fs });
   try {
     const m = p.manifest;
-    assert.equal(m.format, 1);
+    assert.equal(m.format, 2);
     assert.equal(m.shale, SHALE_VERSION);
     assert.ok(!Number.isNaN(Date.parse(m.created)));
     assert.deepEqual(plain(m.tables), plain(Tables.open(store).list()));
@@ -416,6 +417,8 @@ interface Layout {
   bytes: Uint8Array;
   /** [name, start, end) of each part of the file. */
   parts: Array<[string, number, number]>;
+  /** Each segment section's kind (1 stored, 3 deflated), in order. */
+  kinds: number[];
 }
 
 function layoutOf(bytes: Uint8Array): Layout {
@@ -423,16 +426,18 @@ function layoutOf(bytes: Uint8Array): Layout {
   const tableOffset = readU64(bytes, t);
   const count = readU32(bytes, t + 8);
   const parts: Array<[string, number, number]> = [["header", 0, PACK_HEADER_SIZE]];
+  const kinds: number[] = [];
   let segments = 0;
   for (let i = 0; i < count; i++) {
     const p = tableOffset + i * SECTION_ENTRY_SIZE;
     const kind = readU32(bytes, p);
+    if (kind === 1 || kind === 3) kinds.push(kind);
     const offset = readU64(bytes, p + 4);
     const length = readU64(bytes, p + 12);
-    parts.push([kind === 1 ? `segment#${segments++}` : "manifest", offset, offset + length]);
+    parts.push([kind === 1 || kind === 3 ? `segment#${segments++}` : "manifest", offset, offset + length]);
   }
   parts.push(["footer", tableOffset, bytes.length]);
-  return { bytes, parts };
+  return { bytes, parts, kinds };
 }
 
 function openBytes(bytes: Uint8Array): Pack {
@@ -455,6 +460,21 @@ function expectCorruption(bytes: Uint8Array, section: RegExp, what: string): voi
   }
   p.close();
   assert.fail(`${what}: opened a damaged pack`);
+}
+
+/** A pack of one segment of random (incompressible) values: stored, not deflated. */
+async function randomPack(): Promise<Uint8Array> {
+  const fs = new MemoryFileSystem();
+  const store = await open("/db", { fs, durability: "none" });
+  const rnd = seededRandom(5);
+  for (let i = 0; i < 300; i++) {
+    const v = new Uint8Array(200).map(() => Math.floor(rnd() * 256));
+    await store.put(new TextEncoder().encode(`k${String(i).padStart(4, "0")}`), v);
+  }
+  await store.flush();
+  await pack(store, "/p", { fs });
+  await store.close();
+  return fs.readFile("/p").slice();
 }
 
 async function smallPack(): Promise<Uint8Array> {
@@ -500,32 +520,41 @@ test("a flipped byte in any section is a CorruptionError naming that section", a
   }
 });
 
-test("damage that slips past a section checksum is still caught by the segment's own", async () => {
-  const bytes = await smallPack();
-  const { parts } = layoutOf(bytes);
-  const [, start, end] = parts.find(([n]) => n === "segment#0") as [string, number, number];
-  const damaged = bytes.slice();
-  damaged[start + 10] ^= 0xff; // inside the first data block
-  // Forge the section, body and footer checksums, as a buggy writer would have produced them.
-  const t = damaged.length - PACK_TRAILER_SIZE;
-  const tableOffset = readU64(damaged, t);
-  const w32 = (p: number, v: number) => {
-    damaged[p] = v & 0xff;
-    damaged[p + 1] = (v >>> 8) & 0xff;
-    damaged[p + 2] = (v >>> 16) & 0xff;
-    damaged[p + 3] = (v >>> 24) & 0xff;
-  };
-  w32(tableOffset + 20, crc32(damaged, start, end));
-  w32(t + 12, crc32(damaged, 0, tableOffset));
-  w32(t + 20, crc32(damaged, tableOffset, t + 20));
-  const p = openBytes(damaged);
-  try {
+test("damage that slips past a section checksum is still caught by the segment's own, or by inflating it", async () => {
+  // smallPack's segments are deflated (kind 3); randomPack's values do not deflate, so its segment is stored (kind 1).
+  for (const [what, bytes] of [
+    ["deflated", await smallPack()],
+    ["stored", await randomPack()],
+  ] as const) {
+    const { parts, kinds } = layoutOf(bytes);
+    assert.equal(kinds[0], what === "deflated" ? 3 : 1, `${what}: the first segment's section kind`);
+    const [, start, end] = parts.find(([n]) => n === "segment#0") as [string, number, number];
+    const damaged = bytes.slice();
+    damaged[start + 10] ^= 0xff; // inside the first data block, or the deflated stream
+    // Forge the section, body and footer checksums, as a buggy writer would have produced them.
+    const t = damaged.length - PACK_TRAILER_SIZE;
+    const tableOffset = readU64(damaged, t);
+    const w32 = (p: number, v: number) => {
+      damaged[p] = v & 0xff;
+      damaged[p + 1] = (v >>> 8) & 0xff;
+      damaged[p + 2] = (v >>> 16) & 0xff;
+      damaged[p + 3] = (v >>> 24) & 0xff;
+    };
+    w32(tableOffset + 20, crc32(damaged, start, end));
+    w32(t + 12, crc32(damaged, 0, tableOffset));
+    w32(t + 20, crc32(damaged, tableOffset, t + 20));
     assert.throws(
-      () => allEntries(p),
+      () => {
+        const p = openBytes(damaged);
+        try {
+          allEntries(p);
+        } finally {
+          p.close();
+        }
+      },
       (err: unknown) => err instanceof CorruptionError && /\[segment#0\]/.test(err.message),
+      what,
     );
-  } finally {
-    p.close();
   }
 });
 
@@ -585,5 +614,51 @@ test("visit over a pack gives each visible key once, in any range, with or witho
   } finally {
     p.close();
     await store.close();
+  }
+});
+
+test("segments over 1 MiB are stored as they are; a version-1 pack (no deflated sections) still opens", async () => {
+  const fs = new MemoryFileSystem();
+  const store = await open("/db", { fs, durability: "none", targetFileSize: 64 << 20 });
+  const text = new TextEncoder().encode("grant of entitlement-0042 to user-00000042 on app/github; ".repeat(2));
+  for (let i = 0; i < 12_000; i++) await store.put(new TextEncoder().encode(`k${String(i).padStart(6, "0")}`), text);
+  await store.flush();
+  await pack(store, "/big.pack", { fs });
+  const { kinds } = layoutOf(fs.readFile("/big.pack"));
+  assert.ok(fs.size("/big.pack") > 1 << 20);
+  assert.deepEqual(kinds, [1], "compressible, but over 1 MiB: stored");
+  await store.close();
+
+  // The same bytes as version 1: header and trailer versions, the manifest's format, and the checksums.
+  const v1 = (await randomPack()).slice();
+  const { parts, kinds: k1 } = layoutOf(v1);
+  assert.deepEqual(k1, [1]);
+  const w32 = (p: number, v: number) => {
+    v1[p] = v & 0xff;
+    v1[p + 1] = (v >>> 8) & 0xff;
+    v1[p + 2] = (v >>> 16) & 0xff;
+    v1[p + 3] = (v >>> 24) & 0xff;
+  };
+  w32(8, 1);
+  w32(12, crc32(v1, 0, 12));
+  const [, ms, me] = parts.find(([n]) => n === "manifest") as [string, number, number];
+  const json = new TextDecoder().decode(v1.subarray(ms, me)).replace('"format":2', '"format":1');
+  v1.set(new TextEncoder().encode(json), ms);
+  const t = v1.length - PACK_TRAILER_SIZE;
+  const tableOffset = readU64(v1, t);
+  const count = readU32(v1, t + 8);
+  for (let i = 0; i < count; i++) {
+    const p = tableOffset + i * SECTION_ENTRY_SIZE;
+    w32(p + 20, crc32(v1, readU64(v1, p + 4), readU64(v1, p + 4) + readU64(v1, p + 12)));
+  }
+  w32(t + 12, crc32(v1, 0, tableOffset));
+  w32(t + 16, 1);
+  w32(t + 20, crc32(v1, tableOffset, t + 20));
+  const p = openBytes(v1);
+  try {
+    assert.equal(p.manifest.format, 1);
+    assert.equal(allEntries(p).length, 300);
+  } finally {
+    p.close();
   }
 });

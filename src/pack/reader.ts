@@ -4,6 +4,7 @@
 // a window on the one open file and rebuilds the levels. Damage anywhere is a CorruptionError that
 // names the section, so nothing is ever read from a section whose checksum failed.
 
+import { inflateRawSync } from "node:zlib";
 import type { ReadOptions, Snapshot } from "../engine/store.js";
 import type { IteratorOptions, Key, StoreIterator } from "../engine/store-iterator.js";
 import type { FileMeta } from "../engine/version.js";
@@ -21,6 +22,7 @@ import {
   checkMagic,
   decodeFooter,
   decodeManifest,
+  isSegmentSection,
   PACK_HEADER_SIZE,
   PACK_TRAILER_SIZE,
   type PackManifest,
@@ -32,7 +34,7 @@ import {
   type SectionEntry,
 } from "./format.js";
 import { FrozenReader } from "./frozen-reader.js";
-import { SliceFile } from "./slice-file.js";
+import { BytesFile, SliceFile } from "./slice-file.js";
 
 export interface OpenPackOptions {
   /** Where the file lives (default: the real file system). */
@@ -156,11 +158,11 @@ function openOn(path: string, file: ReadableFile, options: OpenPackOptions): Pac
   }
   if (body !== bodyCrc) throw packCorruption(path, "footer", "body checksum mismatch");
 
-  const segmentSections = sections.filter((s) => s.kind === SECTION_SEGMENT);
+  const segmentSections = sections.filter((s) => isSegmentSection(s.kind));
   const manifest = decodeManifest(
     path,
     manifestBytes as Uint8Array,
-    segmentSections.map((s) => s.length),
+    segmentSections.map((s) => (s.kind === SECTION_SEGMENT ? s.length : -1)),
   );
 
   const cache = new BlockCache(options.cacheBytes ?? 64 << 20);
@@ -171,7 +173,10 @@ function openOn(path: string, file: ReadableFile, options: OpenPackOptions): Pac
       const s = segmentSections[i];
       const m = manifest.segments[i];
       const name = `segment#${i}`;
-      const slice = new SliceFile(file, s.offset, s.length, `${path} [${name}]`);
+      const slice =
+        s.kind === SECTION_SEGMENT
+          ? new SliceFile(file, s.offset, s.length, `${path} [${name}]`)
+          : new BytesFile(inflateSection(file, path, name, s, m.size), `${path} [${name}]`);
       const seg = Segment.open(slice, { fileNumber: i, cache, globalSeq: m.globalSeq });
       segments.push(seg);
       const p = seg.properties;
@@ -185,7 +190,7 @@ function openOn(path: string, file: ReadableFile, options: OpenPackOptions): Pac
       levels[m.level].push({
         number: i,
         level: m.level,
-        size: s.length,
+        size: m.size,
         smallest: m.smallest,
         largest: m.largest,
         minSeq: m.minSeq,
@@ -205,8 +210,29 @@ function openOn(path: string, file: ReadableFile, options: OpenPackOptions): Pac
 function sectionNames(sections: readonly SectionEntry[]): string[] {
   let segments = 0;
   return sections.map((s, i) =>
-    s.kind === SECTION_SEGMENT ? `segment#${segments++}` : s.kind === SECTION_MANIFEST ? "manifest" : `section#${i}`,
+    isSegmentSection(s.kind) ? `segment#${segments++}` : s.kind === SECTION_MANIFEST ? "manifest" : `section#${i}`,
   );
+}
+
+/** A deflated segment section's bytes, inflated (its checksum was checked); it must inflate to `size` bytes. */
+function inflateSection(file: ReadableFile, path: string, name: string, s: SectionEntry, size: number): Uint8Array {
+  const stored = new Uint8Array(s.length);
+  const got = file.read(stored, 0, s.length, s.offset);
+  if (got !== s.length) throw packCorruption(path, name, `short read at ${s.offset} (${got} of ${s.length} bytes)`);
+  let bytes: Uint8Array;
+  try {
+    bytes = inflateRawSync(stored, { maxOutputLength: Math.max(1, size) });
+  } catch (err) {
+    throw packCorruption(
+      path,
+      name,
+      `does not inflate to the ${size} bytes the manifest gives (${(err as Error).message})`,
+    );
+  }
+  if (bytes.length !== size) {
+    throw packCorruption(path, name, `inflates to ${bytes.length} bytes; the manifest gives ${size}`);
+  }
+  return bytes;
 }
 
 function checksumRange(
