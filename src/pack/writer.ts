@@ -67,17 +67,17 @@ export interface PackInfo {
 /** Files are copied in reads of this size. */
 const COPY_CHUNK = 4 << 20;
 /**
- * Segment files up to this size are stored deflated whole (section kind 3) when that saves an
- * eighth or more, as long as the deflated sections hold at most DEFLATED_TOTAL_MAX bytes in all:
- * a reader inflates them into memory when the pack opens (about a millisecond per MiB), so that
- * memory stays bounded, and larger segments are stored as they are and read in place. Small
- * segments are where the bytes of a pack are most worth saving: their keys share less (at 1,000
+ * In a small pack (at most DEFLATE_PACK_MAX bytes of segments), each segment file of at most
+ * DEFLATE_SECTION_MAX bytes is stored deflated whole (section kind 3) when that saves an eighth or
+ * more; a reader inflates those into memory when the pack opens (about a millisecond per MiB), so
+ * that memory stays bounded. Small packs are where deflating pays: their keys share less (at 1,000
  * grants an index entry takes about 27 bytes, at 1M about 13), and level-1 deflate of a MiB costs
- * about 10 ms, next to nothing at that size; for a large segment it would be most of the time
- * spent writing the pack.
+ * about 10 ms, next to nothing at that size. In a large pack the segments are stored as they are
+ * and read in place: deflating would cost a good part of the time spent writing the pack, for a
+ * small part of its bytes.
  */
 const DEFLATE_SECTION_MAX = 1 << 20;
-const DEFLATED_TOTAL_MAX = 16 << 20;
+const DEFLATE_PACK_MAX = 16 << 20;
 
 /**
  * One section being written: a WritableFile whose offsets start at the section (so a SegmentWriter
@@ -300,13 +300,13 @@ async function copySegments(store: Store, fs: FileSystem, w: PackFileWriter, ear
     let chunks = 0;
     const reuse = fs instanceof NodeFileSystem;
     let copyBuffer: Uint8Array | undefined;
-    let deflated = 0;
+    const small = pinned.files.reduce((n, f) => n + f.size, 0) <= DEFLATE_PACK_MAX;
     for (const f of pinned.files) {
       const src = fs.openRead(f.path);
       try {
         if (src.size !== f.size)
           throw new Error(`${f.path} has ${src.size} bytes, the store's manifest says ${f.size}`);
-        if (f.size <= DEFLATE_SECTION_MAX && deflated + f.size <= DEFLATED_TOTAL_MAX) {
+        if (small && f.size <= DEFLATE_SECTION_MAX) {
           // A small segment is deflated whole when that saves an eighth or more.
           const whole = new Uint8Array(f.size);
           const got = src.read(whole, 0, f.size, 0);
@@ -315,7 +315,6 @@ async function copySegments(store: Store, fs: FileSystem, w: PackFileWriter, ear
           const worth = z.length <= f.size - (f.size >>> 3);
           w.whole(worth ? SECTION_SEGMENT_DEFLATED : SECTION_SEGMENT, worth ? z : whole);
           early.wrote(worth ? z.length : f.size);
-          if (worth) deflated += f.size;
         } else {
           const sink = w.begin(SECTION_SEGMENT);
           for (let done = 0; done < src.size; ) {
