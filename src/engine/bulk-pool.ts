@@ -1,15 +1,17 @@
 // The bulk worker pool: two worker threads (bulk-worker.ts) shared by everything in the process
-// that sorts or composes packed runs or builds segment files from them (sortRuns and composeRun
-// in bulk-sort.ts, Store.ingestRuns).
+// that sorts, groups or composes packed runs or builds segment files from them (sortRuns,
+// groupCodedPiece and composeSorted in bulk-sort.ts, Store.ingestRuns).
 // One pool per process, because the machine has few cores and starting a worker costs tens of
 // milliseconds (hundreds when it must load TypeScript sources).
 //
 // The workers start on first use (or on `prestartBulkWorkers()`), are unreferenced while idle so
 // they never keep the process alive, and are terminated a while (IDLE_STOP_MS) after the last
-// store that used them closes (they start again if needed). Jobs queue in the pool and go to a worker only when it has no CPU
-// work left (a chunk job reports when only its fdatasync remains), so the queue balances the load
-// to the end and each file's fdatasync overlaps the next file's encoding. Runs travel in
-// SharedArrayBuffers: posting them copies nothing.
+// store that used them closes (they start again if needed). Jobs queue in the pool (sorting,
+// composing and grouping ahead of file builds) and go to a worker while it has fewer than two
+// jobs using the CPU (a chunk job reports when only its fdatasync remains), so the queue balances
+// the load to the end, a worker never waits for the main thread between jobs, and each file's
+// fdatasync overlaps the next file's encoding. Runs travel in SharedArrayBuffers: posting them
+// copies nothing.
 
 import type { Worker } from "node:worker_threads";
 import { reviveError, startEngineWorker, type WorkerError } from "./compaction-worker-client.js";
@@ -47,6 +49,15 @@ export class BulkJobCancelledError extends Error {
     this.name = "BulkJobCancelledError";
   }
 }
+
+/**
+ * CPU jobs a worker is given at once: the one it runs and one waiting in its port, which it starts
+ * as soon as the first ends. With one, a worker that finished waited for the main thread to see
+ * its reply before it got the next job, and a main thread busy encoding (a bulk load's pass, which
+ * yields every 64K rows) gave each worker one job per yield: measured at 1M grants, the record
+ * files were not written until the pass ended.
+ */
+const AHEAD = 2;
 
 /**
  * How long the workers stay after the last store using them closed (unreferenced: they never keep
@@ -151,14 +162,15 @@ export class BulkPool {
 
   private pump(): void {
     while (this.queue.length > 0) {
-      // A worker not computing (starting one if a slot is empty); among those, the one waiting on
-      // the fewest fdatasyncs.
+      // A worker with fewer than AHEAD jobs using the CPU (starting one if a slot is empty); the
+      // one with the fewest, then the one waiting on the fewest fdatasyncs.
       let best = -1;
       let bestLoad = Number.POSITIVE_INFINITY;
       for (let i = 0; i < this.size; i++) {
         const slot = this.slots[i];
-        if (slot && slot.computing.size > 0) continue;
-        const load = slot?.running.size ?? 0;
+        const computing = slot?.computing.size ?? 0;
+        if (computing >= AHEAD) continue;
+        const load = computing * 1024 + (slot?.running.size ?? 0);
         if (load < bestLoad) {
           best = i;
           bestLoad = load;
@@ -174,6 +186,7 @@ export class BulkPool {
       if (!slot) slot = this.startSlot(best);
       const id = this.nextId++;
       slot.running.set(id, p);
+
       slot.computing.add(id);
       slot.worker.ref();
       const msg: BulkRequest = { id, ...p.job };
