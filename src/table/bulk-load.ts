@@ -209,7 +209,7 @@ async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): P
     // the value dictionary when seen before). Each slice of rows, once coded, is grouped by code on
     // a worker while the pass goes on, and the records go to the workers in pieces.
     const coded = codedIndexes.map(() => new CodedIndex(n, codeLimit(n)));
-    const values = new ValueDictionary(codeLimit(n));
+    const values = new ValueDictionary(codeLimit(n), s.valueFields.length);
     const tailStart = prefixes[0].length;
     const groups: Promise<CodedPiece>[][] = coded.map(() => []);
     const group = (start: number, end: number) => {

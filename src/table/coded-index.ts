@@ -103,7 +103,16 @@ export class ValueDictionary {
   private dstBuf: Uint8Array | null = null;
   private dstView: DataView = new DataView(new ArrayBuffer(0));
 
-  constructor(private readonly limit: number) {}
+  /** By leading code: the value code of the last row with that code, and its other value fields (see row-encoder.ts). */
+  readonly last: number[] = [];
+  readonly rest: unknown[][];
+
+  constructor(
+    private readonly limit: number,
+    restFields = 0,
+  ) {
+    this.rest = Array.from({ length: restFields }, () => []);
+  }
 
   /** The Map tree for rows whose leading index has code `parent`. */
   under(parent: number): Map<unknown, unknown> {

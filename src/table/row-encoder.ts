@@ -218,17 +218,30 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
       });
       const rest = parent < 0 ? valueVars : s.valueFields.filter((f) => !fieldSet(coded[parent]).has(f.index));
       const restVars = rest.map((f) => (typeof f === "string" ? f : `v${f.index}`));
+      // A value not in the dictionary is encoded into it once.
+      const miss = [
+        "if (vc === undefined) {",
+        ...fields.map((_, i) => `vals[${i}] = v${i};`),
+        "encodeValue(values.keys, schema, vals); vc = values.add(); m.set(lastKey, vc); }",
+      ];
       lines.push("if (values !== undefined && !values.off) { let vc;");
       if (parent >= 0) {
-        lines.push(`if (c${parent} >= 0) {`, ...walk(`values.under(c${parent})`, restVars, "vc"), "} else {");
+        // Under the leading code, the rest of the values as in the last row with that code (the
+        // common case: they repeat) give the value without walking the Maps.
+        const p = `c${parent}`;
+        const same = restVars.map((v, j) => `values.rest[${j}][${p}] === ${v}`);
+        lines.push(
+          `if (${p} >= 0) { vc = values.last[${p}];`,
+          `if (vc === undefined${same.map((x) => ` || !(${x})`).join("")}) {`,
+          ...walk(`values.under(${p})`, restVars, "vc"),
+          ...miss,
+          `values.last[${p}] = vc;`,
+          ...restVars.map((v, j) => `values.rest[${j}][${p}] = ${v};`),
+          "} } else {",
+        );
       }
-      lines.push(...walk("values.root", valueVars, "vc"));
+      lines.push(...walk("values.root", valueVars, "vc"), ...miss);
       if (parent >= 0) lines.push("}");
-      lines.push("if (vc === undefined) {");
-      fields.forEach((_, i) => {
-        lines.push(`vals[${i}] = v${i};`);
-      });
-      lines.push("encodeValue(values.keys, schema, vals); vc = values.add(); m.set(lastKey, vc); }");
       lines.push("values.copyTo(rv, vc); } else {", ...directValue(), "}");
     } else {
       lines.push(...directValue());
