@@ -1,6 +1,6 @@
-// sortRuns and composeSorted: the public entry points for sorting packed runs and composing coded
-// runs on the bulk worker threads (bulk-pool.ts), with the algorithms in run-sort.ts and
-// run-compose.ts. Standalone: they need no store.
+// sortRuns, composeSorted and groupCodedPiece: the public entry points for sorting packed runs and
+// composing coded runs on the bulk worker threads (bulk-pool.ts), with the algorithms in
+// run-sort.ts and run-compose.ts. Standalone: they need no store.
 
 import { bulkPool, prestartBulkWorkers } from "./bulk-pool.js";
 import { InvalidArgumentError } from "./errors.js";
@@ -79,8 +79,6 @@ export async function composeSorted(coded: CodedRun): Promise<PackedRun> {
   const shared =
     isShared(coded.codes) && [coded.dict, coded.tails].every((r) => isShared(r.keys) && isShared(r.keyOffsets));
   if (coded.count < INLINE_SORT_MAX || !shared) return composeRun(coded, true);
-  // Only the arrays the job reads travel (a record run's values would be copied if not shared).
-  const keysOf = (r: PackedRun): PackedRun => ({ keys: r.keys, keyOffsets: r.keyOffsets, count: r.count });
   return bulkPool().compose({ ...coded, dict: keysOf(coded.dict), tails: keysOf(coded.tails) });
 }
 
@@ -100,6 +98,10 @@ export async function groupCodedPiece(
   checkPiece(codes, tails, tailStart, start, end);
   const shared = isShared(codes) && isShared(tails.keys) && isShared(tails.keyOffsets);
   if (end - start < INLINE_SORT_MAX || !shared) return groupPiece(codes, tails, tailStart, start, end, true);
-  const keys: PackedRun = { keys: tails.keys, keyOffsets: tails.keyOffsets, count: tails.count };
-  return bulkPool().group(codes, keys, tailStart, start, end);
+  return bulkPool().group(codes, keysOf(tails), tailStart, start, end);
+}
+
+/** A run's keys alone: only the arrays a job reads travel (a record run's values would be copied if not shared). */
+function keysOf(r: PackedRun): PackedRun {
+  return { keys: r.keys, keyOffsets: r.keyOffsets, count: r.count };
 }

@@ -136,15 +136,17 @@ export interface ChunkHooks {
 /**
  * Adds entries [start, end) of a run with heads to the writer: each key put together in a scratch
  * array, its head rewritten only when it changes (keys with one head share it, so the writer's
- * comparison starts after it) and its rest copied four bytes at a time. Returns `end`.
+ * comparison starts after it) and its rest copied four bytes at a time. `at.i` follows the entry
+ * being added (from where it starts to `end`), so a failure can name it.
  */
 async function writeComposed(
   writer: SegmentWriter,
   run: PackedRun,
-  start: number,
+  at: { i: number },
   end: number,
   hooks: ChunkHooks,
-): Promise<number> {
+): Promise<void> {
+  const start = at.i;
   const h = run.heads as NonNullable<PackedRun["heads"]>;
   const { keys, keyOffsets: ko } = run;
   const kv = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
@@ -156,19 +158,22 @@ async function writeComposed(
   let head = -1;
   let hl = 0;
   for (let i = start; i < end; i++) {
+    at.i = i;
     const rs = ko[i];
     const re = ko[i + 1];
-    const same = h.of[i] === head;
-    if (hl + re - rs > key.length || !same) {
-      if (hl + re - rs > key.length || h.keyOffsets[h.of[i] + 1] - h.keyOffsets[h.of[i]] + re - rs > key.length) {
-        key = new Uint8Array(
-          new SharedArrayBuffer(2 * (h.keyOffsets[h.of[i] + 1] - h.keyOffsets[h.of[i]] + re - rs) + 256),
-        );
-        view = new DataView(key.buffer);
-      }
-      head = h.of[i];
-      const hs = h.keyOffsets[head];
-      hl = h.keyOffsets[head + 1] - hs;
+    const of = h.of[i];
+    const same = of === head;
+    const need = h.keyOffsets[of + 1] - h.keyOffsets[of] + re - rs;
+    let rewrite = !same;
+    if (need > key.length) {
+      key = new Uint8Array(new SharedArrayBuffer(2 * need + 256));
+      view = new DataView(key.buffer);
+      rewrite = true;
+    }
+    if (rewrite) {
+      head = of;
+      const hs = h.keyOffsets[of];
+      hl = h.keyOffsets[of + 1] - hs;
       key.set(h.keys.subarray(hs, hs + hl));
     }
     let p = hl;
@@ -179,7 +184,7 @@ async function writeComposed(
     writer.add(key, 0, p, 0, KIND_PUT, values, vo === undefined ? 0 : vo[i], vo === undefined ? 0 : vo[i + 1]);
     if (hooks.yieldEvery && ((i - start) & 0xffff) === 0xffff) await hooks.yieldEvery();
   }
-  return end;
+  at.i = end;
 }
 
 /**
@@ -203,7 +208,12 @@ export async function writeChunk(fs: FileSystem, job: ChunkJob, hooks: ChunkHook
     let i = start;
     try {
       if (run.heads !== undefined) {
-        i = await writeComposed(writer, run, start, end, hooks);
+        const at = { i: start };
+        try {
+          await writeComposed(writer, run, at, end, hooks);
+        } finally {
+          i = at.i;
+        }
       } else if (vo === undefined) {
         for (; i < end; i++) {
           writer.add(keys, ko[i], ko[i + 1], 0, KIND_PUT, EMPTY, 0, 0);

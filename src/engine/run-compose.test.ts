@@ -115,6 +115,14 @@ test("a composed run (with heads) is ingested like any run; sortRuns refuses one
     heads: { ...(run.heads as NonNullable<PackedRun["heads"]>), of: new Uint32Array(run.count).fill(9) },
   };
   await assert.rejects(store.ingestRuns([bad]), /heads\.of\[0\] = 9; there are 3 heads/);
+  // Heads out of order inside one file: the writer refuses, and the error names the entry.
+  const swapped = {
+    ...run,
+    heads: { ...(run.heads as NonNullable<PackedRun["heads"]>), of: run.heads?.of.slice().reverse() as Uint32Array },
+  };
+  const one = await open("/one", { fs: new MemoryFileSystem(), durability: "none" });
+  await assert.rejects(one.ingestRuns([swapped]), /entry \d+: its key is smaller than entry \d+'s/);
+  await one.close();
   await store.close();
 });
 

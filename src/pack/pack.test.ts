@@ -18,7 +18,15 @@ import type { TableSchema } from "../table/schema.js";
 import type { Table } from "../table/table.js";
 import { Tables } from "../table/tables.js";
 import { crc32Combine } from "./crc.js";
-import { PACK_HEADER_SIZE, PACK_TRAILER_SIZE, readU32, readU64, SECTION_ENTRY_SIZE, SHALE_VERSION } from "./format.js";
+import {
+  PACK_HEADER_SIZE,
+  PACK_TRAILER_SIZE,
+  readU32,
+  readU64,
+  SECTION_ENTRY_SIZE,
+  SHALE_VERSION,
+  writeU32,
+} from "./format.js";
 import { openPack, type Pack } from "./reader.js";
 import { unpack } from "./unpack.js";
 import { pack } from "./writer.js";
@@ -534,12 +542,7 @@ test("damage that slips past a section checksum is still caught by the segment's
     // Forge the section, body and footer checksums, as a buggy writer would have produced them.
     const t = damaged.length - PACK_TRAILER_SIZE;
     const tableOffset = readU64(damaged, t);
-    const w32 = (p: number, v: number) => {
-      damaged[p] = v & 0xff;
-      damaged[p + 1] = (v >>> 8) & 0xff;
-      damaged[p + 2] = (v >>> 16) & 0xff;
-      damaged[p + 3] = (v >>> 24) & 0xff;
-    };
+    const w32 = (p: number, v: number) => writeU32(damaged, p, v);
     w32(tableOffset + 20, crc32(damaged, start, end));
     w32(t + 12, crc32(damaged, 0, tableOffset));
     w32(t + 20, crc32(damaged, tableOffset, t + 20));
@@ -633,12 +636,7 @@ test("segments over 1 MiB are stored as they are; a version-1 pack (no deflated 
   const v1 = (await randomPack()).slice();
   const { parts, kinds: k1 } = layoutOf(v1);
   assert.deepEqual(k1, [1]);
-  const w32 = (p: number, v: number) => {
-    v1[p] = v & 0xff;
-    v1[p + 1] = (v >>> 8) & 0xff;
-    v1[p + 2] = (v >>> 16) & 0xff;
-    v1[p + 3] = (v >>> 24) & 0xff;
-  };
+  const w32 = (p: number, v: number) => writeU32(v1, p, v);
   w32(8, 1);
   w32(12, crc32(v1, 0, 12));
   const [, ms, me] = parts.find(([n]) => n === "manifest") as [string, number, number];
