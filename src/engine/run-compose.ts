@@ -7,7 +7,9 @@
 // rank (equal entries one rank), places the rows by a counting sort on their ranks (stable, so rows
 // of one rank stay in record order). The result is a run with heads (PackedRun.heads): the tails
 // copied out in that order, and for each entry the dictionary entry it starts with, so a head is
-// not copied once per key (the segment writer puts each key together as it writes it).
+// not copied once per key (the segment writer puts each key together as it writes it). A caller
+// still writing the codes can group each finished slice of entries by code first (groupPiece, on
+// a worker), and composing then only concatenates each head's groups.
 //
 // That order is the keys' byte order when the tails strictly increase and no dictionary entry is
 // a proper prefix of another (a tuple of self-delimiting components never is): both are checked,

@@ -125,15 +125,16 @@ const RECORD_PIECE_ROWS = SLICE_ROWS;
  * Bulk load of an array, every pass over the rows feeding the workers as it goes. Indexes that
  * cannot be coded (coded-index.ts) first, each in a pass of its own (the first checks every field
  * of every row), sorted on a worker as soon as it is complete and its files written as soon as it
- * is sorted; then the records, whose pieces go to the workers to be written while the pass goes on
- * (rows in primary key order need no sorting; the ingest refuses keys that do not increase), and
- * which gives every row its code in each coded index. Each coded index is then composed, sorted,
- * on a worker from its dictionary, its codes and the record keys (an index with too many distinct
+ * is sorted. Then the records pass: each row's key, its code in every coded index, and its value
+ * (from the value dictionary when seen before); the records go to the workers in pieces, written
+ * while the pass goes on (rows in primary key order need no sorting; the ingest refuses keys that
+ * do not increase), and each slice's codes are grouped on a worker. Each coded index is then
+ * composed from its dictionary, its groups and the record keys (an index with too many distinct
  * values is encoded in a pass of its own instead). All the runs go to one `ingestRuns` call as
  * promises, which installs every file at once at the end. When the records turn out not to be in
  * order (or to repeat a key), that ingest fails, installs nothing, and the records are sorted and
- * ingested with the index runs again. The rows are read once per pass, so they must not change
- * during the call (plain objects do not).
+ * ingested with the index runs again (a composed run is right whatever the records' order). The
+ * rows are read once per pass, so they must not change during the call (plain objects do not).
  */
 async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): Promise<BulkLoadResult> {
   const s = table.schema;
@@ -238,7 +239,7 @@ async function loadInPasses(table: Table, store: Store, rows: readonly Row[]): P
         const run = c.coded(keys, tailStart);
         settle(
           codedIndexes[k],
-          Promise.all(groups[k]).then((pieces) => composeSorted({ ...run, pieces })),
+          Promise.all(groups[k]).then((grouped) => composeSorted({ ...run, pieces: grouped })),
         );
       }
     });
