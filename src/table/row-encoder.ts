@@ -5,7 +5,8 @@
 // type and direction, the array of field values, and the calls the generic writers make per byte.
 // Short ASCII strings, the common case for ids and names, are written by an inlined loop; any
 // other value goes through the generic writers. For coded indexes (coded-index.ts) it writes a
-// code per row and encodes only the index values it has not seen.
+// code per row and encodes only the index values it has not seen; with a value dictionary it
+// copies a record value it has seen and encodes only new ones.
 
 import { checkField, encodeValue, type Row, writeField } from "./codec.js";
 import { CODABLE, type CodedIndex, type ValueDictionary } from "./coded-index.js";
@@ -123,12 +124,12 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
   // creating the inner Maps, leaving the last Map in `m`, its key in `lastKey` and what it holds in `out`.
   const walk = (root: string, vars: string[], out: string): string[] => {
     const keys = vars.length > 0 ? vars : ["0"];
-    const out_: string[] = [`m = ${root};`];
+    const code: string[] = [`m = ${root};`];
     for (const v of keys.slice(0, -1)) {
-      out_.push(`t = m.get(${v}); if (t === undefined) { t = new Map(); m.set(${v}, t); } m = t;`);
+      code.push(`t = m.get(${v}); if (t === undefined) { t = new Map(); m.set(${v}, t); } m = t;`);
     }
-    out_.push(`${out} = m.get(${keys[keys.length - 1]}); lastKey = ${keys[keys.length - 1]};`);
-    return out_;
+    code.push(`${out} = m.get(${keys[keys.length - 1]}); lastKey = ${keys[keys.length - 1]};`);
+    return code;
   };
   const lastKey = (vars: string[]): string => (vars.length > 0 ? vars[vars.length - 1] : "0");
   // The value written straight into the records' value arena.
@@ -216,8 +217,6 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
         const f = fieldSet(x);
         if ([...f].every((i) => valueSet.has(i)) && (parent < 0 || f.size > fieldSet(coded[parent]).size)) parent = k;
       });
-      const rest = parent < 0 ? valueVars : s.valueFields.filter((f) => !fieldSet(coded[parent]).has(f.index));
-      const restVars = rest.map((f) => (typeof f === "string" ? f : `v${f.index}`));
       // A value not in the dictionary is encoded into it once.
       const miss = [
         "if (vc === undefined) {",
@@ -229,6 +228,8 @@ export function makeRowEncoder(s: ResolvedSchema, prefixes: readonly Uint8Array[
         // Under the leading code, the rest of the values as in the last row with that code (the
         // common case: they repeat) give the value without walking the Maps.
         const p = `c${parent}`;
+        const leading = fieldSet(coded[parent]);
+        const restVars = s.valueFields.filter((f) => !leading.has(f.index)).map((f) => `v${f.index}`);
         const same = restVars.map((v, j) => `values.rest[${j}][${p}] === ${v}`);
         lines.push(
           `if (${p} >= 0) { vc = values.last[${p}];`,
