@@ -2,12 +2,14 @@
 // index whose fields are strings, integers, bigints or booleans gets a code per row instead of a
 // key: the row's index values are looked up in a tree of Maps (one level per field), and only a
 // combination not seen before is encoded, as the head of its index keys (index prefix and fields),
-// into a dictionary run. A worker then composes the sorted index run from the dictionary, the codes
-// and the record keys (engine/run-compose.ts): no per-row index key is encoded on the main thread,
-// and the run is laid out by a counting sort instead of sorted.
+// into a dictionary run. Workers group each slice of rows by code as the pass goes on, then compose
+// the sorted index run from the dictionary, the groups and the record keys (engine/run-compose.ts):
+// no per-row index key is encoded on the main thread, and the run is laid out, not sorted.
+// ValueDictionary does the same for record values: a value seen before is copied, not encoded.
 //
-// Index values that hardly repeat gain nothing from this and would cost a Map entry per row: past
-// `limit` distinct combinations the index is switched off, and the loader encodes it directly.
+// Values that hardly repeat gain nothing from this and would cost a Map entry per row: past
+// `limit` distinct combinations an index is switched off, and the loader encodes it directly (the
+// value dictionary likewise, and values are encoded as they come).
 
 import type { CodedRun } from "../engine/bulk-sort.js";
 import type { PackedRun } from "../engine/packed-run.js";
