@@ -623,27 +623,32 @@ const TRANSACTIONS = [
   "EXEC",
 ];
 
-/** Keys that expire while nothing runs the active cycle: found expired by the commands that touch them. */
+/**
+ * Keys that expire while nothing runs the active cycle: found expired by the commands that touch them.
+ * TTLs are 20 ms, not 1: a server that takes a millisecond between reading the clock and checking
+ * the expiry (a loaded CI machine) finds a 1 ms TTL already past and deletes the key at once with
+ * a "del" event, which made this differential flaky.
+ */
 const LAZY_EXPIRY = [
   "DEBUG SET-ACTIVE-EXPIRE 0",
-  "SET e1 v PX 1",
+  "SET e1 v PX 20",
   "HSET e2 f v",
-  "PEXPIRE e2 1",
+  "PEXPIRE e2 20",
   "LPUSH e3 a",
-  "PEXPIRE e3 1",
+  "PEXPIRE e3 20",
   "SET e4 v PXAT 1",
-  "SET e5 v PX 1",
-  "SET e6 v PX 1",
+  "SET e5 v PX 20",
+  "SET e6 v PX 20",
   "SADD e7 a",
-  "PEXPIRE e7 1",
-  "SET e8 1 PX 1",
-  "SET e9 v PX 1",
-  "SET e10 v PX 1",
-  "SET e11 v PX 1",
+  "PEXPIRE e7 20",
+  "SET e8 1 PX 20",
+  "SET e9 v PX 20",
+  "SET e10 v PX 20",
+  "SET e11 v PX 20",
   "ZADD e12 1 a",
-  "PEXPIRE e12 1",
-  "SET e13 v PX 1",
-  "SET e14 v PX 1",
+  "PEXPIRE e12 20",
+  "SET e13 v PX 20",
+  "SET e14 v PX 20",
   "WAITEXPIRED e*",
   "GET e1",
   "HGET e2 f",
@@ -661,13 +666,13 @@ const LAZY_EXPIRY = [
   "TYPE e14",
   "SELECT 2",
   "SET live 1",
-  "SET gone v PX 1",
+  "SET gone v PX 20",
   "WAITEXPIRED gone",
   "SCAN 0",
-  "SET gone v PX 1",
+  "SET gone v PX 20",
   "WAITEXPIRED gone",
   "SCAN 0 TYPE string",
-  "SET gone v PX 1",
+  "SET gone v PX 20",
   "WAITEXPIRED gone",
   "SCAN 0 MATCH x*",
   "DBSIZE",
@@ -680,17 +685,17 @@ const LAZY_EXPIRY = [
 /** Keys expired by the active cycle: the events arrive with no command touching the keys. */
 const ACTIVE_EXPIRY = [
   "SET x1 v",
-  "!PEXPIRE x1 1",
+  "!PEXPIRE x1 20",
   "WAITKEYS 0",
   "RPUSH x2 a",
-  "!PEXPIRE x2 1",
+  "!PEXPIRE x2 20",
   "WAITKEYS 0",
   "SELECT 3",
   "HSET x3 f v",
-  "!PEXPIRE x3 1",
+  "!PEXPIRE x3 20",
   "WAITKEYS 0",
   "SELECT 0",
-  "!SET x4 v PX 1",
+  "!SET x4 v PX 20",
   "WAITKEYS 0",
 ];
 
