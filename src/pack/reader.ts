@@ -31,6 +31,7 @@ import {
   SECTION_ENTRY_SIZE,
   SECTION_MANIFEST,
   SECTION_SEGMENT,
+  SECTION_SEGMENT_DEFLATED,
   type SectionEntry,
 } from "./format.js";
 import { FrozenReader } from "./frozen-reader.js";
@@ -143,6 +144,8 @@ function openOn(path: string, file: ReadableFile, options: OpenPackOptions): Pac
   const names = sectionNames(sections);
   let body = crc32(header);
   let manifestBytes: Uint8Array | null = null;
+  // Deflated segment sections are read whole here and kept, to be inflated below without a second read.
+  const deflated = new Map<SectionEntry, Uint8Array>();
   const chunk = new Uint8Array(Math.min(VERIFY_CHUNK, Math.max(tableOffset, 1)));
   for (let i = 0; i < sections.length; i++) {
     const s = sections[i];
@@ -150,6 +153,10 @@ function openOn(path: string, file: ReadableFile, options: OpenPackOptions): Pac
     if (s.kind === SECTION_MANIFEST) {
       manifestBytes = readExactly(file, path, names[i], s.offset, s.length);
       crc = crc32(manifestBytes);
+    } else if (s.kind === SECTION_SEGMENT_DEFLATED) {
+      const stored = readExactly(file, path, names[i], s.offset, s.length);
+      deflated.set(s, stored);
+      crc = crc32(stored);
     } else {
       crc = checksumRange(file, path, names[i], s.offset, s.length, chunk);
     }
@@ -176,7 +183,7 @@ function openOn(path: string, file: ReadableFile, options: OpenPackOptions): Pac
       const slice =
         s.kind === SECTION_SEGMENT
           ? new SliceFile(file, s.offset, s.length, `${path} [${name}]`)
-          : new BytesFile(inflateSection(file, path, name, s, m.size), `${path} [${name}]`);
+          : new BytesFile(inflateSection(deflated.get(s) as Uint8Array, path, name, m.size), `${path} [${name}]`);
       const seg = Segment.open(slice, { fileNumber: i, cache, globalSeq: m.globalSeq });
       segments.push(seg);
       const p = seg.properties;
@@ -214,11 +221,8 @@ function sectionNames(sections: readonly SectionEntry[]): string[] {
   );
 }
 
-/** A deflated segment section's bytes, inflated (its checksum was checked); it must inflate to `size` bytes. */
-function inflateSection(file: ReadableFile, path: string, name: string, s: SectionEntry, size: number): Uint8Array {
-  const stored = new Uint8Array(s.length);
-  const got = file.read(stored, 0, s.length, s.offset);
-  if (got !== s.length) throw packCorruption(path, name, `short read at ${s.offset} (${got} of ${s.length} bytes)`);
+/** A deflated segment section's stored bytes (its checksum was checked), inflated; they must inflate to `size` bytes. */
+function inflateSection(stored: Uint8Array, path: string, name: string, size: number): Uint8Array {
   let bytes: Uint8Array;
   try {
     bytes = inflateRawSync(stored, { maxOutputLength: Math.max(1, size) });

@@ -208,14 +208,8 @@ function decodeField(f: ResolvedField, buf: Uint8Array, p: number, end: number):
     case "bytes":
     case "json":
     case "bigint": {
-      let len = 0;
-      let shift = 1;
-      let b: number;
-      do {
-        b = buf[p++];
-        len += (b & 0x7f) * shift;
-        shift *= 128;
-      } while (b & 0x80);
+      p = readLength(buf, p);
+      const len = lengthRead;
       if (p + len > end) throw new CorruptionError("record", `field ${f.name} runs past the end of the record`);
       if (f.type === "string") out = decodeText(buf, p, p + len);
       else if (f.type === "bytes") out = buf.subarray(p, p + len);
